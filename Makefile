@@ -1,0 +1,54 @@
+# The command index of the loyalty warehouse. `make run` and `make test` set everything up.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+MANIFEST := dbt_project/target/manifest.json
+
+export DAGSTER_HOME ?= $(CURDIR)/.dagster
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test ui manifest lint bench generate clean help
+
+help:  ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
+
+$(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f) dbt_project/dbt_project.yml dbt_project/profiles.yml
+	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
+
+manifest: $(MANIFEST)  ## prepare dbt's manifest.json (needed before Dagster loads)
+
+run: $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml  ## generate demo data if the landing folder is empty, then materialise everything
+	$(BIN)/loyalty run
+
+generate: $(STAMP)  ## write demo data into the landing folder (see `loyalty generate --help`)
+	$(BIN)/loyalty generate
+
+test: $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml  ## run the whole test suite
+	$(BIN)/python -m pytest
+
+ui: $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://127.0.0.1:3000
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+lint: $(STAMP)  ## ruff and sqlfluff
+	$(BIN)/ruff check orchestration tests bench
+	$(BIN)/sqlfluff lint dbt_project/models
+
+bench: $(STAMP)  ## benchmark scripts (figures printed, recorded in bench/RESULTS.md)
+	$(BIN)/python bench/generator_throughput.py
+
+clean:  ## remove generated data, the warehouse and the dbt target (keeps .venv)
+	rm -rf data dbt_project/target dbt_project/logs .dagster/storage .dagster/history .dagster/logs

@@ -1,0 +1,5 @@
+{#- Models land in the schema their folder names (staging, intermediate, marts, reference),
+    not in "<target schema>_<custom schema>": BI tools and scoring read fixed schema names. -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,98 @@
+"""dbt models, seeds and tests as Dagster assets and asset checks.
+
+Incremental (partitioned) models run in their own ``@dbt_assets`` with the partition
+window as dbt vars; everything else is one unpartitioned ``@dbt_assets``. dbt tests arrive
+as asset checks (blocking when their severity is error).
+"""
+
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.defs.dbt.project import dbt_project
+from orchestration.defs.partitions import daily_partitions, single_run
+from orchestration.lib.dbt_vars import lookback_days, partitioned_dbt_vars, vars_arg
+from orchestration.lib.storage import WAREHOUSE_POOL, LoyaltyStorage
+from orchestration.lib.warehouse import ensure_lake_views
+
+PARTITIONED = "tag:partitioned"
+OWNER = "team:analytics-engineering"
+
+
+class LoyaltyTranslator(DagsterDbtTranslator):
+    """Groups follow the dbt folders (staging, intermediate, marts_<area>, reference);
+    exceptions live in the model's ``meta.dagster``, not in code."""
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str,
+                       project: DbtProject | None) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if props["resource_type"] == "source":
+            return spec
+        meta = props.get("meta", {}).get("dagster", {})
+        fqn = props["fqn"]
+        if props["resource_type"] == "seed":
+            group = "reference"
+        elif len(fqn) > 2 and fqn[1] == "marts":
+            group = f"marts_{fqn[2]}"
+        else:
+            group = fqn[1] if len(fqn) > 2 else "dbt"
+        return spec.replace_attributes(
+            group_name=meta.get("group", group),
+            owners=meta.get("owners", [OWNER]),
+        ).merge_attributes(kinds={"duckdb"}, tags={"layer": group.split("_")[0]})
+
+
+translator = LoyaltyTranslator()
+
+
+def _prepare(storage: LoyaltyStorage) -> None:
+    """dbt reads the lake through views; (re)create them and point dbt at this warehouse."""
+    storage.export_dbt_env()
+    with storage.connect() as con:
+        ensure_lake_views(con, storage.lake)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    select=PARTITIONED,
+    name="dbt_partitioned_models",
+    partitions_def=daily_partitions,
+    backfill_policy=single_run,
+    dagster_dbt_translator=translator,
+    project=dbt_project,
+    pool=WAREHOUSE_POOL,
+)
+def dbt_partitioned_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                           storage: LoyaltyStorage) -> Iterator:
+    """Incremental models: each run replaces the business days of its partition window."""
+    _prepare(storage)
+    window = context.partition_time_window
+    dbt_vars = partitioned_dbt_vars(window.start, window.end, lookback=lookback_days())
+    yield from dbt.cli(["build", *vars_arg(dbt_vars)], context=context).stream()
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    exclude=PARTITIONED,
+    name="dbt_models",
+    dagster_dbt_translator=translator,
+    project=dbt_project,
+    pool=WAREHOUSE_POOL,
+)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+               storage: LoyaltyStorage) -> Iterator:
+    """Seeds, views and tables rebuilt in full from the staged data."""
+    _prepare(storage)
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+def dbt_asset_key(name: str) -> dg.AssetKey:
+    """The asset key of a dbt model or seed by its name, for deps of Python assets."""
+    matches = [k for k in (*dbt_models.keys, *dbt_partitioned_models.keys) if k.path[-1] == name]
+    if len(matches) != 1:
+        raise KeyError(f"no single dbt asset named {name!r}: {matches}")
+    return matches[0]

@@ -1,0 +1,16 @@
+"""The business-day partitions every daily asset shares."""
+
+import dagster as dg
+
+from orchestration.lib.settings import Settings
+
+_settings = Settings.from_env()
+
+# One partition per store-local business day, from LOYALTY_FIRST_BUSINESS_DATE to yesterday.
+daily_partitions = dg.DailyPartitionsDefinition(
+    start_date=_settings.first_business_date.isoformat(),
+    timezone=_settings.timezone,
+)
+
+# A backfill over many days runs once over the whole range instead of once per day.
+single_run = dg.BackfillPolicy.single_run()

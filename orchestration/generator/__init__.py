@@ -1,0 +1,104 @@
+"""Demo data for the loyalty warehouse: every dataset of the landing contract.
+
+``generate(GeneratorConfig(...), landing_dir)`` simulates a retailer (see :mod:`.simulate`)
+and writes its exports into ``landing_dir`` exactly as ``shared/contracts/landing.md`` lays
+them out. Used by ``loyalty generate``, ``make run``, the tests and the benchmarks.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+from tqdm import tqdm
+
+from . import faults as fault_mod
+from .config import GeneratorConfig
+from .simulate import World, simulate
+from .writers import (
+    DAILY_PATHS,
+    SNAPSHOT_PATHS,
+    write_daily_csv,
+    write_daily_jsonl,
+    write_table,
+)
+
+__all__ = ["GeneratorConfig", "GenerationResult", "generate", "simulate", "World"]
+MANIFEST = "_generator.json"
+
+
+@dataclass
+class GenerationResult:
+    landing_dir: Path
+    rows: dict[str, int]
+    files: int
+    seconds: float
+    faults: list[dict] = field(default_factory=list)
+
+    @property
+    def pos_lines(self) -> int:
+        return self.rows["pos_transactions"]
+
+
+def generate(cfg: GeneratorConfig, landing_dir: Path) -> GenerationResult:
+    """Simulate and write every landing dataset; returns row counts and timing."""
+    started = time.perf_counter()
+    world = simulate(cfg)
+    frames = {
+        "pos_transactions": world.transactions,
+        "crm_members": world.members,
+        "crm_points": world.points,
+        "online_orders": world.orders,
+        "online_events": world.events,
+        "survey_responses": world.surveys,
+    }
+    row_faults: dict[str, list] = {}
+    csv_format = cfg.csv_format
+    if cfg.faults:
+        row_faults = fault_mod.corrupt_rows(frames, np.random.default_rng(cfg.seed + 1))
+    landing_dir.mkdir(parents=True, exist_ok=True)
+    first_day = np.datetime64(cfg.start, "D")
+    n_files = len(SNAPSHOT_PATHS) + sum(
+        frames[d]["business_date"].nunique() for d in DAILY_PATHS)
+    with tqdm(total=n_files, desc="writing landing files", unit="file",
+              disable=not cfg.progress) as bar:
+        for dataset, rel in SNAPSHOT_PATHS.items():
+            df = world.stores if dataset == "pos_stores" else world.products
+            write_table(pa.Table.from_pandas(df, preserve_index=False),
+                        landing_dir / f"{rel}.csv", "csv")
+            bar.update()
+        for dataset, (rel, family) in DAILY_PATHS.items():
+            folder = landing_dir / rel
+            if family == "csv":
+                # a corrupted value is text, which only CSV can carry in a numeric column
+                fmt = "csv" if dataset in row_faults else csv_format
+                write_daily_csv(frames[dataset], folder, fmt, first_day, bar.update)
+            else:
+                nested = world.order_items if dataset == "online_orders" else None
+                write_daily_jsonl(frames[dataset], folder, cfg.json_format, first_day,
+                                  bar.update, nested=nested)
+    injected = []
+    if cfg.faults:
+        for dataset, hits in row_faults.items():
+            dates = frames[dataset]["business_date"].to_numpy().astype("datetime64[D]")
+            rel = DAILY_PATHS[dataset][0]
+            for pos, kind in hits:
+                injected.append(fault_mod.Fault(dataset, f"{rel}/{dates[pos]}.csv", kind, 1))
+        injected += fault_mod.bad_files(landing_dir, str(cfg.start + (cfg.end - cfg.start) // 2))
+    rows = {d: len(frames[d]) for d in DAILY_PATHS}
+    rows["pos_stores"], rows["pos_products"] = len(world.stores), len(world.products)
+    result = GenerationResult(
+        landing_dir=landing_dir,
+        rows=rows,
+        files=n_files,
+        seconds=time.perf_counter() - started,
+        faults=[f.as_dict() for f in injected],
+    )
+    manifest = {"config": {**asdict(cfg), "start": cfg.start.isoformat()},
+                "rows": rows, "faults": result.faults}
+    (landing_dir / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    return result

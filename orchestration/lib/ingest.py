@@ -1,0 +1,400 @@
+"""Ingest one partition of one dataset: landing files → validated raw rows + quarantine.
+
+Every row read ends in exactly one place: ``raw`` (valid) or ``quarantine`` (with one or
+more reason codes, the original text and its file and row number). A file that cannot be
+read at all is copied to ``quarantine/_files`` and recorded with its reason. The ingest
+ledger keeps one row per file version (sha256, counts, status), which makes a re-delivered
+unchanged file a no-op and a corrected file replace exactly the rows of its previous version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .contract import RAW_TYPES, Column, Dataset
+from .lake import Lake, partition_name
+from .landing import FileRejected, LandingFile, read_as_text
+
+_BOOL_TRUE = ("true", "t", "1", "yes", "y")
+_BOOL_FALSE = ("false", "f", "0", "no", "n")
+_INT = r"\s*[+-]?[0-9]+\s*"
+_TIMESTAMP = (r"\s*[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
+              r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?\s*")
+
+LEDGER_SCHEMA = pa.schema([
+    ("dataset", pa.string()),
+    ("business_date", pa.date32()),
+    ("path", pa.string()),
+    ("sha256", pa.string()),
+    ("size_bytes", pa.int64()),
+    ("rows_read", pa.int64()),
+    ("rows_loaded", pa.int64()),
+    ("rows_quarantined", pa.int64()),
+    ("status", pa.string()),  # loaded | loaded_with_quarantine | empty | rejected | superseded
+    ("reason", pa.string()),
+    ("drift_columns", pa.list_(pa.string())),
+    ("loaded_at", pa.timestamp("us", tz="UTC")),
+    ("is_current", pa.bool_()),
+])
+
+QUARANTINE_SCHEMA = pa.schema([
+    ("source_file", pa.string()),
+    ("source_row", pa.int64()),
+    ("reasons", pa.list_(pa.string())),
+    ("record", pa.string()),  # the row as read, JSON of text values
+])
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    sha256: str
+    size_bytes: int
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    status: str = "loaded"
+    reason: str | None = None
+    drift_columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PartitionResult:
+    dataset: str
+    business_date: dt.date | None
+    files: list[FileOutcome]
+    unchanged: bool = False
+    reason_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows_loaded for f in self.files)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f.rows_quarantined for f in self.files)
+
+    @property
+    def rejected(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.status == "rejected"]
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(values: tuple[str, ...]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _checks(col: Column) -> list[str]:
+    """SQL expressions that yield a reason code when ``col`` breaks the contract, else NULL."""
+    c = _q(col.name)
+    v = f"nullif(trim({c}), '')"
+    out = []
+    if col.required:
+        out.append(f"case when {v} is null then 'missing_required:{col.name}' end")
+    if col.type == "int":
+        out.append(f"case when {v} is not null and not regexp_full_match({c}, '{_INT}') "
+                   f"then 'not_an_integer:{col.name}' end")
+    elif col.type == "decimal":
+        out.append(f"case when {v} is not null and try_cast({v} as decimal(38,10)) is null "
+                   f"then 'not_a_number:{col.name}' end")
+        out.append(f"case when try_cast({v} as decimal(38,10)) "
+                   f"<> try_cast(try_cast({v} as decimal(38,10)) as decimal(18,4)) "
+                   f"then 'too_precise:{col.name}' end")
+    elif col.type == "bool":
+        out.append(f"case when {v} is not null and lower({v}) not in "
+                   f"({_lit(_BOOL_TRUE + _BOOL_FALSE)}) then 'not_a_boolean:{col.name}' end")
+    elif col.type == "date":
+        out.append(f"case when {v} is not null and try_cast({v} as date) is null "
+                   f"then 'bad_date:{col.name}' end")
+    elif col.type == "timestamp":
+        out.append(f"case when {v} is not null and (not regexp_full_match({c}, '{_TIMESTAMP}') "
+                   f"or try_cast({v} as timestamptz) is null) then 'bad_timestamp:{col.name}' end")
+    if col.enum:
+        out.append(f"case when {v} is not null and lower({v}) not in ({_lit(col.enum)}) "
+                   f"then 'not_in_enumeration:{col.name}' end")
+    num = f"try_cast({v} as decimal(38,10))"
+    if col.min is not None:
+        out.append(f"case when {num} < {col.min} then 'out_of_range:{col.name}' end")
+    if col.max is not None:
+        out.append(f"case when {num} > {col.max} then 'out_of_range:{col.name}' end")
+    return out
+
+
+def _typed(col: Column) -> str:
+    """SQL turning a validated text value into its raw type."""
+    c = _q(col.name)
+    v = f"nullif(trim({c}), '')"
+    if col.type == "bool":
+        return (f"case when lower({v}) in ({_lit(_BOOL_TRUE)}) then true "
+                f"when lower({v}) in ({_lit(_BOOL_FALSE)}) then false end as {c}")
+    if col.type == "string":
+        return f"nullif({c}, '') as {c}"
+    if col.type == "timestamp":
+        return f"{v} as {c}"
+    return f"cast({v} as {RAW_TYPES[col.type]}) as {c}"
+
+
+def validation_sql(dataset: Dataset) -> tuple[str, str]:
+    """(checked, raw) SQL over a table ``src`` with the contract columns as text.
+
+    ``checked`` adds ``reasons`` (';'-separated codes, '' when valid). The key-uniqueness
+    check runs per business day over rows that are otherwise valid, so the first valid
+    occurrence (in file-name order, then row order) is loaded and later ones quarantined.
+    """
+    row_checks = [e for col in dataset.columns for e in _checks(col)]
+    if dataset.at_least_one_of:
+        none = " and ".join(f"nullif(trim({_q(c)}), '') is null" for c in dataset.at_least_one_of)
+        row_checks.append(f"case when {none} then 'no_scores' end")
+    key = ", ".join(_q(k) for k in dataset.key)
+    checked = f"""
+        with first_pass as (
+            select *, concat_ws(';', {', '.join(row_checks)}) as reasons from src
+        )
+        select * exclude (reasons),
+            concat_ws(';', nullif(reasons, ''),
+                case when reasons = '' and row_number() over (
+                    partition by _day, (reasons = ''), {key}
+                    order by _file_order, _source_row) > 1
+                then 'duplicate_key' end) as reasons
+        from first_pass
+    """
+    raw = f"""
+        select {', '.join(_typed(c) for c in dataset.columns)}, _extra, _source_file,
+               _source_row, _day
+        from checked where reasons = '' order by _day, _file_order, _source_row
+    """
+    return checked, raw
+
+
+def _shape(table: pa.Table, dataset: Dataset, file: LandingFile, order: int,
+           con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, list[str]]:
+    """Align a file's text columns with the contract: missing optional → null, extras → JSON."""
+    present = table.column_names
+    missing_required = [c for c in dataset.required if c not in present]
+    if missing_required:
+        raise FileRejected("missing_required_column",
+                           f"{file.rel_path}: required column(s) {', '.join(missing_required)} "
+                           f"missing; the header has {', '.join(present) or 'no columns'}")
+    extras = [c for c in present if c not in dataset.column_names]
+    n = table.num_rows
+    cols = {}
+    for name in dataset.column_names:
+        cols[name] = table.column(name) if name in present else pa.nulls(n, pa.string())
+    if extras:
+        con.register("extra_tbl", table.select(extras))
+        pairs = ", ".join(f"'{e.replace(chr(39), chr(39) * 2)}', {_q(e)}" for e in extras)
+        cols["_extra"] = con.sql(f"select json_object({pairs})::varchar as j "
+                                 "from extra_tbl").fetch_arrow_table().column("j")
+        con.unregister("extra_tbl")
+    else:
+        cols["_extra"] = pa.nulls(n, pa.string())
+    cols["_source_file"] = pa.array([file.rel_path] * n, pa.string())
+    cols["_source_row"] = pa.array(range(1, n + 1), pa.int64())
+    cols["_file_order"] = pa.array([order] * n, pa.int32())
+    cols["_day"] = pa.array([file.business_date] * n, pa.date32())
+    return pa.table(cols), extras
+
+
+def _ledger_path(lake: Lake, dataset: Dataset, business_date: dt.date | None) -> Path:
+    return lake.ledger(dataset.name) / f"{partition_name(business_date)}.parquet"
+
+
+def _read_ledger(path: Path) -> list[dict]:
+    return pq.read_table(path).to_pylist() if path.exists() else []
+
+
+def is_unchanged(dataset: Dataset, files: list[LandingFile], lake: Lake,
+                 business_date: dt.date | None) -> bool:
+    """True when the partition exists and was built from exactly these file versions."""
+    if not (lake.raw(dataset.name) / partition_name(business_date)).exists():
+        return False
+    current = {r["path"]: r["sha256"]
+               for r in _read_ledger(_ledger_path(lake, dataset, business_date))
+               if r["is_current"]}
+    return bool(current) and current == {f.rel_path: f.sha256() for f in files}
+
+
+def ingest_days(dataset: Dataset, files_by_day: dict[dt.date | None, list[LandingFile]],
+                lake: Lake, force: bool = False, batch_days: int = 31,
+                con: duckdb.DuckDBPyConnection | None = None) -> list[PartitionResult]:
+    """Ingest several partitions, validating up to ``batch_days`` days in one query.
+
+    A partition whose files are exactly the versions already loaded is left alone (a
+    no-op); every other one is rebuilt from all of its files and swapped in whole.
+    Snapshots use the key ``None``.
+    """
+    own_con = con is None
+    con = duckdb.connect() if own_con else con
+    results: list[PartitionResult] = []
+    try:
+        todo = []
+        for day in sorted(files_by_day, key=lambda d: d or dt.date.min):
+            files = files_by_day[day]
+            if not force and is_unchanged(dataset, files, lake, day):
+                prev = [r for r in _read_ledger(_ledger_path(lake, dataset, day))
+                        if r["is_current"]]
+                results.append(PartitionResult(dataset.name, day, [
+                    FileOutcome(r["path"], r["sha256"], r["size_bytes"], r["rows_read"],
+                                r["rows_loaded"], r["rows_quarantined"], r["status"],
+                                r["reason"], list(r["drift_columns"] or []))
+                    for r in prev], unchanged=True))
+            else:
+                todo.append(day)
+        for i in range(0, len(todo), batch_days):
+            results += _ingest_batch(dataset, {d: files_by_day[d] for d in todo[i:i + batch_days]},
+                                     lake, con)
+    finally:
+        if own_con:
+            con.close()
+    return sorted(results, key=lambda r: r.business_date or dt.date.min)
+
+
+def ingest_partition(dataset: Dataset, files: list[LandingFile], lake: Lake,
+                     business_date: dt.date | None, force: bool = False,
+                     con: duckdb.DuckDBPyConnection | None = None) -> PartitionResult:
+    """Ingest one partition (see :func:`ingest_days`)."""
+    return ingest_days(dataset, {business_date: files}, lake, force=force, con=con)[0]
+
+
+def _ingest_batch(dataset: Dataset, files_by_day: dict[dt.date | None, list[LandingFile]],
+                  lake: Lake, con: duckdb.DuckDBPyConnection) -> list[PartitionResult]:
+    outcomes: dict[dt.date | None, list[FileOutcome]] = {d: [] for d in files_by_day}
+    shaped: list[pa.Table] = []
+    for day, files in files_by_day.items():
+        for order, file in enumerate(files):
+            outcome = FileOutcome(file.rel_path, file.sha256(), file.size)
+            outcomes[day].append(outcome)
+            try:
+                text = read_as_text(file)
+                table, outcome.drift_columns = _shape(text, dataset, file, order, con)
+            except FileRejected as exc:
+                outcome.status, outcome.reason = "rejected", f"{exc.reason}: {exc}"
+                _keep_rejected_file(lake, dataset, file, day)
+                continue
+            outcome.rows_read = table.num_rows
+            if table.num_rows == 0:
+                outcome.status, outcome.reason = "empty", "header only: the file holds no rows"
+            shaped.append(table)
+
+    con.register("src_arrow", pa.concat_tables(shaped) if shaped else _empty_text(dataset))
+    con.execute("create or replace temp table src as select * from src_arrow")
+    con.unregister("src_arrow")
+    checked_sql, raw_sql = validation_sql(dataset)
+    con.execute(f"create or replace temp table checked as {checked_sql}")
+    raw = con.sql(raw_sql).fetch_arrow_table()
+    record_cols = ", ".join(f"'{c}', {_q(c)}" for c in dataset.column_names)
+    quarantine = con.sql(f"""
+        select _source_file as source_file, _source_row as source_row,
+               string_split(reasons, ';') as reasons,
+               json_merge_patch(coalesce(_extra, '{{}}'),
+                                json_object({record_cols}))::varchar as record,
+               _day
+        from checked where reasons <> '' order by _day, _file_order, _source_row
+    """).fetch_arrow_table()
+    loaded = dict(con.sql("""
+        select _source_file, count(*) filter (where reasons = '') from checked group by 1
+    """).fetchall())
+    reasons = con.sql("""
+        select _day, split_part(r, ':', 1) as code, count(*) from
+        (select _day, unnest(string_split(reasons, ';')) as r from checked where reasons <> '')
+        group by 1, 2 order by 1, 2
+    """).fetchall()
+    con.execute("drop table if exists checked; drop table if exists src")
+
+    results = []
+    staged_root = lake.staging_dir(dataset.name)
+    try:
+        for day, day_outcomes in outcomes.items():
+            for o in day_outcomes:
+                if o.status == "rejected":
+                    continue
+                o.rows_loaded = int(loaded.get(o.path, 0))
+                o.rows_quarantined = o.rows_read - o.rows_loaded
+                if o.rows_quarantined and o.status != "empty":
+                    o.status = "loaded_with_quarantine"
+                    o.reason = f"{o.rows_quarantined} row(s) quarantined"
+            raw_day = _rows_of_day(raw, day).drop(["_day"])
+            q_day = _rows_of_day(quarantine, day).drop(["_day"]).cast(QUARANTINE_SCHEMA)
+            lake.write_partition(lake.raw(dataset.name), day, raw_day, staged_root)
+            lake.write_partition(lake.quarantine(dataset.name), day, q_day, staged_root)
+            path = _ledger_path(lake, dataset, day)
+            _write_ledger(path, dataset, day, _read_ledger(path), day_outcomes)
+            results.append(PartitionResult(
+                dataset.name, day, day_outcomes,
+                reason_counts={code: n for d, code, n in reasons if d == day}))
+    finally:
+        shutil.rmtree(staged_root.parent, ignore_errors=True)
+    return results
+
+
+def _rows_of_day(table: pa.Table, day: dt.date | None) -> pa.Table:
+    import pyarrow.compute as pc
+
+    if day is None:
+        return table
+    return table.filter(pc.equal(table.column("_day"), pa.scalar(day, pa.date32())))
+
+def _empty_text(dataset: Dataset) -> pa.Table:
+    cols = {c: pa.array([], pa.string()) for c in dataset.column_names}
+    cols |= {"_extra": pa.array([], pa.string()), "_source_file": pa.array([], pa.string()),
+             "_source_row": pa.array([], pa.int64()), "_file_order": pa.array([], pa.int32()),
+             "_day": pa.array([], pa.date32())}
+    return pa.table(cols)
+
+
+def _keep_rejected_file(lake: Lake, dataset: Dataset, file: LandingFile,
+                        business_date: dt.date | None) -> None:
+    folder = lake.rejected_files(dataset.name) / (
+        business_date.isoformat() if business_date else "unassigned")
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(file.path, folder / file.path.name)
+
+
+def _write_ledger(path: Path, dataset: Dataset, business_date: dt.date | None,
+                  previous: list[dict], outcomes: list[FileOutcome]) -> None:
+    now = dt.datetime.now(dt.UTC)
+    new_keys = {(o.path, o.sha256) for o in outcomes}
+    rows = []
+    for r in previous:
+        if r["is_current"] and (r["path"], r["sha256"]) not in new_keys:
+            r = {**r, "is_current": False, "status": "superseded"}
+        if (r["path"], r["sha256"]) in new_keys and r["is_current"]:
+            continue  # the same version again: replaced by the fresh row below
+        rows.append(r)
+    for o in outcomes:
+        rows.append({
+            "dataset": dataset.name, "business_date": business_date, "path": o.path,
+            "sha256": o.sha256, "size_bytes": o.size_bytes, "rows_read": o.rows_read,
+            "rows_loaded": o.rows_loaded, "rows_quarantined": o.rows_quarantined,
+            "status": o.status, "reason": o.reason, "drift_columns": o.drift_columns,
+            "loaded_at": now, "is_current": True,
+        })
+    Lake.write_file_atomically(pa.Table.from_pylist(rows, schema=LEDGER_SCHEMA), path)
+
+
+def reject_unassigned(dataset: Dataset, files: list[LandingFile], lake: Lake) -> PartitionResult:
+    """Files whose name carries no valid business date: quarantined whole, with the reason."""
+    outcomes = []
+    for f in files:
+        sha = f.sha256()
+        outcomes.append(FileOutcome(f.rel_path, sha, f.size, status="rejected",
+                                    reason=f"bad_file_name: {f.name_error}"))
+        _keep_rejected_file(lake, dataset, f, None)
+    path = lake.ledger(dataset.name) / "unassigned.parquet"
+    previous = pq.read_table(path).to_pylist() if path.exists() else []
+    _write_ledger(path, dataset, None, previous, outcomes)
+    return PartitionResult(dataset.name, None, outcomes)

@@ -1,0 +1,181 @@
+"""Find and read landing files as the contract allows them.
+
+Reading never guesses types: every value comes back as text, exactly as delivered, so that
+validation can say what was wrong with it and quarantine keeps the original.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import hashlib
+import re
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from .contract import Dataset
+
+_DAILY_NAME = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})(.*?)(\.csv\.gz|\.csv|\.parquet|\.jsonl\.gz|\.jsonl)$")
+
+
+class FileRejected(Exception):
+    """A whole file cannot be read; ``reason`` is a code, the message is for an operator."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    dataset: str
+    path: Path
+    rel_path: str  # relative to the landing folder: how operators name the file
+    business_date: dt.date | None  # None for snapshots and for names without a valid date
+    name_error: str | None = None
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+    def sha256(self) -> str:
+        h = hashlib.sha256()
+        with open(self.path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        return h.hexdigest()
+
+
+def discover(landing_dir: Path, dataset: Dataset) -> list[LandingFile]:
+    """Every file of ``dataset`` in the landing folder, sorted by name.
+
+    Daily files whose name does not start with a valid ``YYYY-MM-DD`` come back with
+    ``name_error`` set, so that they can be reported instead of silently ignored.
+    """
+    if not dataset.daily:
+        found = [landing_dir / f"{dataset.landing_path}{ext}" for ext in dataset.extensions]
+        return [LandingFile(dataset.name, p, str(p.relative_to(landing_dir)), None)
+                for p in found if p.is_file()]
+    folder = landing_dir / dataset.landing_path
+    if not folder.is_dir():
+        return []
+    files = []
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        rel = str(path.relative_to(landing_dir))
+        m = _DAILY_NAME.match(path.name)
+        if m is None or m.group(3) not in dataset.extensions:
+            files.append(LandingFile(dataset.name, path, rel, None,
+                                     f"'{path.name}' is not named YYYY-MM-DD*"
+                                     f"{{{','.join(dataset.extensions)}}}"))
+            continue
+        try:
+            day = dt.date.fromisoformat(m.group(1))
+        except ValueError:
+            files.append(LandingFile(dataset.name, path, rel, None,
+                                     f"'{m.group(1)}' in '{path.name}' is not a calendar date"))
+            continue
+        files.append(LandingFile(dataset.name, path, rel, day))
+    return files
+
+
+def landing_days(landing_dir: Path, datasets: list[Dataset]) -> list[dt.date]:
+    """The business days that have at least one validly named file, in order."""
+    days = {f.business_date for d in datasets if d.daily for f in discover(landing_dir, d)}
+    return sorted(d for d in days if d is not None)
+
+
+def _normalise_names(names: list[str], rel: str) -> list[str]:
+    out = [n.strip().lstrip("\ufeff").lower() for n in names]
+    dupes = sorted({n for n in out if out.count(n) > 1})
+    if dupes:
+        raise FileRejected("duplicate_columns",
+                           f"{rel}: column(s) {', '.join(dupes)} appear more than once")
+    return out
+
+
+def read_as_text(file: LandingFile) -> pa.Table:
+    """Read one file into a table of text columns (names lower-cased), in file order.
+
+    Raises :class:`FileRejected` with a reason an operator understands when the file as a
+    whole cannot be read.
+    """
+    name = file.path.name.lower()
+    if file.size == 0:
+        raise FileRejected("empty_file", f"{file.rel_path} is empty (0 bytes)")
+    try:
+        if name.endswith(".parquet"):
+            table = pq.read_table(file.path)
+            table = table.rename_columns(_normalise_names(table.column_names, file.rel_path))
+            return pa.table({n: _to_text(table.column(n)) for n in table.column_names})
+        if name.endswith((".csv", ".csv.gz")):
+            return _read_csv(file)
+    except FileRejected:
+        raise
+    except (pa.ArrowInvalid, gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise FileRejected(_classify(name, str(exc)), f"{file.rel_path}: {_explain(exc)}") from exc
+    raise FileRejected("unsupported_format", f"{file.rel_path}: unsupported file type")
+
+
+def _read_csv(file: LandingFile) -> pa.Table:
+    # Read the header first so that every column can be declared as text.
+    opener = gzip.open if file.path.name.lower().endswith(".gz") else open
+    with opener(file.path, "rb") as stream:
+        first = stream.readline()
+    if not first.strip():
+        raise FileRejected("empty_file", f"{file.rel_path} has no header line")
+    try:
+        header_text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FileRejected("undecodable_bytes",
+                           f"{file.rel_path}: the header is not UTF-8 ({exc.reason})") from exc
+    names = _normalise_names(next(csv.reader([header_text])), file.rel_path)
+    table = pacsv.read_csv(
+        file.path,
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    return table
+
+
+def _to_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        return col.cast(pa.string())
+    if pa.types.is_timestamp(col.type):
+        import pyarrow.compute as pc
+
+        fmt = "%Y-%m-%dT%H:%M:%S" + ("%z" if col.type.tz else "")
+        return pc.strftime(col, format=fmt)
+    return col.cast(pa.string())
+
+
+def _classify(name: str, message: str) -> str:
+    lower = message.lower()
+    if "utf8" in lower or "utf-8" in lower:
+        return "undecodable_bytes"
+    if name.endswith(".gz") and ("gzip" in lower or "compress" in lower or "eof" in lower
+                                 or "truncated" in lower):
+        return "corrupt_gzip"
+    if name.endswith(".parquet"):
+        return "corrupt_parquet"
+    if "expected" in lower and "columns" in lower:
+        return "ragged_rows"
+    return "unreadable_file"
+
+
+def _explain(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"could not be read ({text})"

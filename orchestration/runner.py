@@ -1,0 +1,181 @@
+"""`loyalty run`: materialise every asset for every business day in the landing folder.
+
+Two job runs of ``loyalty_daily``, both recorded in the Dagster instance so the UI shows
+them: one over the range of days whose landing files changed (ingest, dbt, checks; a
+single run thanks to the single-run backfill policies), then scoring and outputs for the
+latest day. When nothing changed since the last run, nothing runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.lib.contract import DATASETS
+from orchestration.lib.ingest import is_unchanged
+from orchestration.lib.lake import Lake
+from orchestration.lib.landing import discover, landing_days
+from orchestration.lib.settings import PROJECT_ROOT, Settings
+from orchestration.lib.warehouse import connect, table_counts
+
+SCORING_GROUPS = ("scoring", "outputs")
+JOB = "loyalty_daily"
+
+
+@dataclass
+class RunReport:
+    days: list[dt.date]
+    changed_days: list[dt.date]
+    skipped_days: list[dt.date]
+    runs: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    members_scored: int = 0
+
+
+def ensure_dagster_home() -> Path:
+    """Use the project's .dagster/ as the instance home unless DAGSTER_HOME is set."""
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster")))
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        shutil.copy(PROJECT_ROOT / "dagster.yaml", config)
+    return home
+
+
+def changed_days(settings: Settings, days: list[dt.date]) -> list[dt.date]:
+    """Days whose landing files differ from what the lake was built from."""
+    lake = Lake(settings.lake_dir)
+    snapshots_changed = any(
+        not is_unchanged(d, discover(settings.landing_dir, d), lake, None)
+        for d in DATASETS.values() if not d.daily and discover(settings.landing_dir, d))
+    if snapshots_changed:
+        return list(days)
+    by_day: dict[dt.date, dict[str, list]] = {d: {} for d in days}
+    for ds in DATASETS.values():
+        if not ds.daily:
+            continue
+        for f in discover(settings.landing_dir, ds):
+            if f.business_date in by_day:
+                by_day[f.business_date].setdefault(ds.name, []).append(f)
+    return [day for day, files in by_day.items()
+            if any(not is_unchanged(DATASETS[n], fs, lake, day) for n, fs in files.items())]
+
+
+def unmaterialised_days(instance: dg.DagsterInstance, graph, keys, days: list[dt.date]
+                        ) -> list[dt.date]:
+    """Days some asset has not been materialised for yet (say, after a failed run).
+
+    An unpartitioned asset never materialised makes every day pending.
+    """
+    missing: set[dt.date] = set()
+    for key in keys:
+        if graph.get(key).partitions_def is None:
+            if instance.get_latest_materialization_event(key) is None:
+                return list(days)
+            continue
+        done = instance.get_materialized_partitions(key)
+        missing |= {d for d in days if d.isoformat() not in done}
+    return sorted(missing)
+
+
+def _has_scores(settings: Settings, day: dt.date) -> bool:
+    if not settings.warehouse_path.exists():
+        return False
+    with connect(settings.warehouse_path, read_only=True) as con:
+        exists = con.execute("select count(*) from information_schema.tables where "
+                             "table_schema = 'outputs' and table_name = 'member_segments'"
+                             ).fetchone()[0]
+        if not exists:
+            return False
+        return con.execute("select count(*) > 0 from outputs.member_segments "
+                           "where as_of_date = $d", {"d": day}).fetchone()[0]
+
+
+def run_all(settings: Settings, log=print) -> RunReport:
+    """Materialise everything for the landing folder's days; safe to run again."""
+    from orchestration.definitions import defs as load_defs
+    from orchestration.defs.partitions import daily_partitions
+
+    ensure_dagster_home()
+    days = landing_days(settings.landing_dir, [d for d in DATASETS.values() if d.daily])
+    if not days:
+        raise SystemExit(f"no daily landing files under {settings.landing_dir}: "
+                         "run `loyalty generate` or point LOYALTY_LANDING_DIR at your exports")
+    valid = set(daily_partitions.get_partition_keys())
+    skipped = [d for d in days if d.isoformat() not in valid]
+    days = [d for d in days if d.isoformat() in valid]
+    if skipped:
+        log(f"! {len(skipped)} landing day(s) outside the partitions "
+            f"({daily_partitions.start:%Y-%m-%d} to yesterday) are not processed: "
+            f"{', '.join(map(str, skipped[:5]))}{' …' if len(skipped) > 5 else ''}")
+    if not days:
+        raise SystemExit("no landing day falls inside the partition range; "
+                         "set LOYALTY_FIRST_BUSINESS_DATE")
+    definitions = load_defs()
+    job = definitions.resolve_job_def(JOB)
+    graph = definitions.resolve_asset_graph()
+    scoring = dg.AssetSelection.groups(*SCORING_GROUPS).resolve(graph)
+    loading = dg.AssetSelection.all().resolve(graph) - scoring
+    instance = dg.DagsterInstance.get()
+    pending = set(changed_days(settings, days)) | set(
+        unmaterialised_days(instance, graph, loading, days))
+    report = RunReport(days=days, changed_days=sorted(pending), skipped_days=skipped)
+
+    if report.changed_days:
+        start, end = report.changed_days[0], report.changed_days[-1]
+        log(f"→ ingest, dbt and checks for {start} … {end} "
+            f"({len(report.changed_days)} changed of {len(days)} days), one run")
+        result = job.execute_in_process(
+            instance=instance,
+            asset_selection=list(loading),
+            tags={"dagster/asset_partition_range_start": start.isoformat(),
+                  "dagster/asset_partition_range_end": end.isoformat(),
+                  "loyalty/trigger": "loyalty run"},
+            raise_on_error=True,
+        )
+        report.runs.append(result.run_id)
+    else:
+        log(f"✓ the lake is up to date with the {len(days)} landing days")
+
+    last = days[-1]
+    if report.changed_days or not _has_scores(settings, last):
+        log(f"→ scoring and outputs as of {last}")
+        result = job.execute_in_process(
+            instance=instance,
+            asset_selection=list(scoring),
+            partition_key=last.isoformat(),
+            tags={"loyalty/trigger": "loyalty run"},
+            raise_on_error=True,
+        )
+        report.runs.append(result.run_id)
+
+    with connect(settings.warehouse_path, read_only=True) as con:
+        report.counts = table_counts(con, ("marts", "scores", "outputs"))
+        report.members_scored = con.execute(
+            "select count(*) from scores.member_rfm where as_of_date = $d", {"d": last}
+        ).fetchone()[0]
+    return report
+
+
+def format_report(report: RunReport, settings: Settings) -> str:
+    lines = [
+        "",
+        f"Loyalty warehouse: {len(report.days)} business days "
+        f"({report.days[0]} … {report.days[-1]}), "
+        f"{len(report.changed_days)} processed this time, {len(report.runs)} Dagster run(s).",
+        "",
+        "Rows per table:",
+        *(f"  {name:<40} {n:>12,}" for name, n in report.counts.items()),
+        "",
+        f"Members scored as of {report.days[-1]}: {report.members_scored:,}",
+        f"Warehouse:    {settings.warehouse_path}",
+        f"Lake:         {settings.lake_dir}",
+        f"Landing:      {settings.landing_dir}",
+        "UI:           make ui, then open http://127.0.0.1:3000 (asset graph, runs, checks)",
+    ]
+    return "\n".join(lines)
