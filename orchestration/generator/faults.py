@@ -49,16 +49,21 @@ def corrupt_rows(frames: dict[str, pd.DataFrame], rng: np.random.Generator) -> d
     hits: dict[str, list] = {}
     for dataset, column, value, kind in ROW_FAULTS:
         df = frames[dataset]
+        if df.empty:
+            continue
         pos = int(rng.integers(0, len(df)))
-        df[column] = df[column].astype(object)
+        # text, so that a number column can carry a value that is not a number
+        df[column] = df[column].astype("string")
         df.iat[pos, df.columns.get_loc(column)] = value
         hits.setdefault(dataset, []).append((pos, kind))
     # a duplicated receipt line: same (transaction_id, line_number) twice on the same day
     tx = frames["pos_transactions"]
+    if tx.empty:
+        return hits
     pos = int(rng.integers(0, len(tx)))
     frames["pos_transactions"] = pd.concat([tx.iloc[: pos + 1], tx.iloc[[pos]], tx.iloc[pos + 1:]],
                                            ignore_index=True)
-    hits["pos_transactions"].append((pos + 1, "duplicate_key"))
+    hits.setdefault("pos_transactions", []).append((pos + 1, "duplicate_key"))
     return hits
 
 

@@ -68,6 +68,8 @@ def _business_date(start: dt.date, days: np.ndarray) -> np.ndarray:
 
 
 def _ids(prefix: str, n: int, width: int, offset: int = 0) -> np.ndarray:
+    if n == 0:
+        return np.array([], dtype=f"<U{len(prefix) + width}")
     numbers = np.arange(offset + 1, offset + n + 1).astype(str)
     return np.char.add(prefix, np.char.zfill(numbers, width))
 
@@ -239,7 +241,8 @@ class _Simulation:
             t[idx] += rng.exponential(1.0 / self.rate[idx])
         cols = ["member", "t", "online", "returned", "late", "survey"]
         if not parts:
-            return pd.DataFrame({c: [] for c in cols})
+            empty = [np.array([], int), np.array([], float)] + [np.array([], bool)] * 4
+            return pd.DataFrame(dict(zip(cols, empty, strict=True)))
         arrays = [np.concatenate([p[i] for p in parts]) for i in range(len(cols))]
         df = pd.DataFrame(dict(zip(cols, arrays, strict=True)))
         return df.sort_values("t", kind="stable").reset_index(drop=True)
@@ -674,6 +677,8 @@ class _Simulation:
         state["m"] = ch["m"].to_numpy()
         # carry each change forward so that a change row holds the member's latest values
         for col in ("tier", "marketing_consent", "email", "status"):
+            if col + "_new" not in state:
+                continue
             new = state.pop(col + "_new")
             carried = new.groupby(state["m"]).ffill()
             state[col] = carried.where(carried.notna(), state[col]).astype(object)
@@ -813,12 +818,12 @@ class _Simulation:
             out_type.append("expire")
             out_pts.append(-balance)
             out_src.append(-1)
-        src = np.array(out_src)
+        src = np.array(out_src, dtype=int)
         has = src >= 0
         srci = np.where(has, src, 0)
         out = pd.DataFrame({
             "member_id": self.member_ids[np.array(out_m, dtype=int)],
-            "t": np.array(out_t),
+            "t": np.array(out_t, dtype=float),
             "entry_type": out_type,
             "reason": np.where(has & (np.array(out_type) != "redeem"),
                                led["reason"].to_numpy()[srci], None),

@@ -185,6 +185,10 @@ def _shape(table: pa.Table, dataset: Dataset, file: LandingFile, order: int,
     """Align a file's text columns with the contract: missing optional → null, extras → JSON."""
     present = table.column_names
     missing_required = [c for c in dataset.required if c not in present]
+    if missing_required and len(present) == 1 and any(d in present[0] for d in ";\t|"):
+        raise FileRejected("wrong_delimiter",
+                           f"{file.rel_path}: the header is one column ({present[0][:60]}…); "
+                           "the contract requires comma-separated values")
     if missing_required:
         raise FileRejected("missing_required_column",
                            f"{file.rel_path}: required column(s) {', '.join(missing_required)} "
@@ -198,7 +202,7 @@ def _shape(table: pa.Table, dataset: Dataset, file: LandingFile, order: int,
         con.register("extra_tbl", table.select(extras))
         pairs = ", ".join(f"'{e.replace(chr(39), chr(39) * 2)}', {_q(e)}" for e in extras)
         cols["_extra"] = con.sql(f"select json_object({pairs})::varchar as j "
-                                 "from extra_tbl").fetch_arrow_table().column("j")
+                                 "from extra_tbl").to_arrow_table().column("j")
         con.unregister("extra_tbl")
     else:
         cols["_extra"] = pa.nulls(n, pa.string())
@@ -295,7 +299,7 @@ def _ingest_batch(dataset: Dataset, files_by_day: dict[dt.date | None, list[Land
     con.unregister("src_arrow")
     checked_sql, raw_sql = validation_sql(dataset)
     con.execute(f"create or replace temp table checked as {checked_sql}")
-    raw = con.sql(raw_sql).fetch_arrow_table()
+    raw = con.sql(raw_sql).to_arrow_table()
     record_cols = ", ".join(f"'{c}', {_q(c)}" for c in dataset.column_names)
     quarantine = con.sql(f"""
         select _source_file as source_file, _source_row as source_row,
@@ -304,7 +308,7 @@ def _ingest_batch(dataset: Dataset, files_by_day: dict[dt.date | None, list[Land
                                 json_object({record_cols}))::varchar as record,
                _day
         from checked where reasons <> '' order by _day, _file_order, _source_row
-    """).fetch_arrow_table()
+    """).to_arrow_table()
     loaded = dict(con.sql("""
         select _source_file, count(*) filter (where reasons = '') from checked group by 1
     """).fetchall())

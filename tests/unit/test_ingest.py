@@ -1,0 +1,197 @@
+"""Ingest of landing files into the lake: real files on disk, real DuckDB, real Parquet."""
+
+import datetime as dt
+import gzip
+import json
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from orchestration.lib.contract import CRM_MEMBERS, POS_TRANSACTIONS
+from orchestration.lib.ingest import ingest_partition
+from orchestration.lib.lake import Lake
+from orchestration.lib.landing import discover
+from orchestration.lib.reconcile import reconcile
+
+DAY = dt.date(2026, 3, 1)
+HEADER = ("transaction_id,line_number,store_id,transaction_ts,member_card_id,product_id,"
+          "quantity,unit_price,discount_amount,net_amount,payment_method,return_of_transaction_id")
+
+
+def _line(txn: str, line: int = 1, **over: str) -> str:
+    row = {"transaction_id": txn, "line_number": str(line), "store_id": "S001",
+           "transaction_ts": "2026-03-01T10:00:00", "member_card_id": "C1",
+           "product_id": "P1", "quantity": "2", "unit_price": "5.50",
+           "discount_amount": "1", "net_amount": "10.00", "payment_method": "card",
+           "return_of_transaction_id": ""}
+    row.update(over)
+    return ",".join(row[c] for c in HEADER.split(","))
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    (tmp_path / "landing" / "pos" / "transactions").mkdir(parents=True)
+    return tmp_path / "landing"
+
+
+def _write(landing: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = landing / "pos" / "transactions" / name
+    data = text.encode(encoding)
+    path.write_bytes(gzip.compress(data, mtime=0) if name.endswith(".gz") else data)
+    return path
+
+
+def _ingest(landing: Path, lake: Lake, dataset=POS_TRANSACTIONS):
+    files = [f for f in discover(landing, dataset) if f.business_date == DAY]
+    return ingest_partition(dataset, files, lake, DAY)
+
+
+def _raw(lake: Lake, name: str = "pos_transactions") -> list[dict]:
+    folder = lake.raw(name) / f"business_date={DAY}"
+    return pq.read_table(folder / "data.parquet").to_pylist()
+
+
+def _quarantine(lake: Lake, name: str = "pos_transactions") -> list[dict]:
+    folder = lake.quarantine(name) / f"business_date={DAY}"
+    return pq.read_table(folder / "data.parquet").to_pylist()
+
+
+def test_valid_and_invalid_rows_each_end_in_one_place(landing: Path, tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    _write(landing, "2026-03-01.csv", "\n".join([
+        HEADER,
+        _line("T1"),
+        _line("T2", quantity="abc"),
+        _line("T3", transaction_ts="2026-02-30T10:00:00"),
+        _line("", 1),
+        _line("T4", line_number="0"),
+        _line("T5", unit_price="-1"),
+        _line("T6", payment_method="seashells"),
+        _line("T1"),  # same key as the first line
+        _line("T7", net_amount="1.23456"),
+        _line("T8", quantity="1.5"),  # weighed goods: decimals are fine
+    ]) + "\n")
+    result = _ingest(landing, lake)
+
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (10, 2, 8)
+    assert [r["transaction_id"] for r in _raw(lake)] == ["T1", "T8"]
+    reasons = {json.loads(q["record"])["transaction_id"] or "<empty>": q["reasons"]
+               for q in _quarantine(lake)}
+    assert reasons == {
+        "T2": ["not_a_number:quantity"],
+        "T3": ["bad_timestamp:transaction_ts"],
+        "<empty>": ["missing_required:transaction_id"],
+        "T4": ["out_of_range:line_number"],
+        "T5": ["out_of_range:unit_price"],
+        "T6": ["not_in_enumeration:payment_method"],
+        "T1": ["duplicate_key"],
+        "T7": ["too_precise:net_amount"],
+    }
+    # the quarantined row keeps the original text and where it came from
+    t2 = next(q for q in _quarantine(lake) if json.loads(q["record"])["transaction_id"] == "T2")
+    assert json.loads(t2["record"])["quantity"] == "abc"
+    assert t2["source_file"] == "pos/transactions/2026-03-01.csv" and t2["source_row"] == 2
+    assert reconcile(lake, POS_TRANSACTIONS, [DAY]) == (1, [])
+
+
+def test_bom_any_case_any_order_extra_columns_and_gzip(landing: Path, tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    cols = HEADER.split(",")
+    shuffled = list(reversed(cols)) + ["Loyalty_Campaign"]
+    values = dict(zip(cols, _line("T1").split(","), strict=True))
+    row = ",".join(values.get(c, "spring") for c in reversed(cols)) + ",spring"
+    _write(landing, "2026-03-01_part1.csv",
+           "\ufeff" + ",".join(c.upper() for c in shuffled) + "\r\n" + row + "\r\n")
+    _write(landing, "2026-03-01_part2.csv.gz", HEADER + "\n" + _line("T2") + "\n")
+    result = _ingest(landing, lake)
+
+    assert result.rows_loaded == 2 and result.rows_quarantined == 0
+    rows = _raw(lake)
+    assert {r["transaction_id"] for r in rows} == {"T1", "T2"}
+    t1 = next(r for r in rows if r["transaction_id"] == "T1")
+    assert json.loads(t1["_extra"]) == {"loyalty_campaign": "spring"}
+    assert result.files[0].drift_columns == ["loyalty_campaign"]
+
+
+def test_parquet_files_are_read_with_their_native_types(landing: Path, tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    table = pa.table({"transaction_id": ["T1"], "line_number": [1], "store_id": ["S001"],
+                      "transaction_ts": ["2026-03-01T10:00:00"], "product_id": ["P1"],
+                      "quantity": [2.0], "net_amount": [9.9]})
+    pq.write_table(table, landing / "pos" / "transactions" / "2026-03-01.parquet")
+    result = _ingest(landing, lake)
+    assert result.rows_loaded == 1
+    assert float(_raw(lake)[0]["net_amount"]) == pytest.approx(9.9)
+
+
+@pytest.mark.parametrize("name, content, reason", [
+    ("2026-03-01_empty.csv", b"", "empty_file"),
+    ("2026-03-01_latin1.csv", (HEADER + "\n" + _line("T1", payment_method="caf\xe9")
+                               ).encode("latin-1"), "undecodable_bytes"),
+    ("2026-03-01_semi.csv", (HEADER + "\n" + _line("T1")).replace(",", ";").encode(),
+     "wrong_delimiter"),
+    ("2026-03-01_cut.csv.gz", gzip.compress((HEADER + "\n" + _line("T1") * 40).encode(),
+                                            mtime=0)[:60], "corrupt_gzip"),
+    ("2026-03-01_bad.parquet", b"PAR1 not really", "corrupt_parquet"),
+    ("2026-03-01_noamount.csv", (HEADER.replace(",net_amount", "") + "\n").encode(),
+     "missing_required_column"),
+])
+def test_unreadable_files_are_quarantined_whole_and_the_rest_loads(
+        landing: Path, tmp_path: Path, name: str, content: bytes, reason: str) -> None:
+    lake = Lake(tmp_path / "lake")
+    _write(landing, "2026-03-01.csv", HEADER + "\n" + _line("T1") + "\n")
+    (landing / "pos" / "transactions" / name).write_bytes(content)
+    result = _ingest(landing, lake)
+
+    bad = [f for f in result.files if f.path.endswith(name)][0]
+    assert bad.status == "rejected" and bad.reason.startswith(reason), bad.reason
+    assert name in bad.reason  # the operator is told which file
+    assert (lake.rejected_files("pos_transactions") / str(DAY) / name).read_bytes() == content
+    assert result.rows_loaded == 1
+
+
+def test_header_only_file_is_recorded_as_empty(landing: Path, tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    _write(landing, "2026-03-01.csv", HEADER + "\n")
+    result = _ingest(landing, lake)
+    assert [(f.status, f.rows_read) for f in result.files] == [("empty", 0)]
+
+
+def test_same_files_again_is_a_no_op_and_a_corrected_file_replaces_its_rows(
+        landing: Path, tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    _write(landing, "2026-03-01.csv", "\n".join([HEADER, _line("T1"), _line("T2")]) + "\n")
+    _write(landing, "2026-03-01_part2.csv", "\n".join([HEADER, _line("T9")]) + "\n")
+    _ingest(landing, lake)
+    data = lake.raw("pos_transactions") / f"business_date={DAY}" / "data.parquet"
+    before = data.read_bytes()
+
+    again = _ingest(landing, lake)
+    assert again.unchanged and data.read_bytes() == before
+
+    _write(landing, "2026-03-01.csv", "\n".join([HEADER, _line("T1", net_amount="12.00")]) + "\n")
+    corrected = _ingest(landing, lake)
+    assert not corrected.unchanged
+    rows = {r["transaction_id"]: float(r["net_amount"]) for r in _raw(lake)}
+    assert rows == {"T1": 12.0, "T9": 10.0}
+    ledger = duckdb.sql(
+        "select path, status, is_current from read_parquet($p) order by loaded_at, path",
+        params={"p": str(lake.ledger("pos_transactions") / f"business_date={DAY}.parquet")},
+    ).fetchall()
+    assert ("pos/transactions/2026-03-01.csv", "superseded", False) in ledger
+    assert sum(1 for _, _, current in ledger if current) == 2
+
+
+def test_members_keep_personal_data_out_of_the_preview_columns() -> None:
+    assert set(CRM_MEMBERS.pii_columns) == {"email", "phone", "full_name", "birth_date"}
+
+
+def test_file_names_without_a_valid_date_are_reported(landing: Path) -> None:
+    _write(landing, "2025-13-45.csv", HEADER + "\n")
+    _write(landing, "sales.csv", HEADER + "\n")
+    errors = {f.rel_path: f.name_error for f in discover(landing, POS_TRANSACTIONS)}
+    assert "not a calendar date" in errors["pos/transactions/2025-13-45.csv"]
+    assert "not named YYYY-MM-DD" in errors["pos/transactions/sales.csv"]
