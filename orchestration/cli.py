@@ -57,6 +57,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         result = generate(cfg, settings.landing_dir)
         print(f"  {result.files:,} files, {result.pos_lines:,} POS lines "
               f"in {result.seconds:.1f}s")
+    if settings.uses_demo_pii_key:
+        print("! LOYALTY_PII_KEY is not set: personal data is hashed with the public demo key")
     report = run_all(settings)
     print(format_report(report, settings))
     return 0

@@ -51,8 +51,9 @@ class LoyaltyStorage(dg.ConfigurableResource):
         with connect(Path(self.warehouse_path), read_only=read_only) as con:
             yield con
 
-    def export_dbt_env(self) -> None:
+    def export_dbt_env(self) -> Settings:
         """Point the dbt subprocesses (which inherit this environment) at this warehouse."""
         settings = Settings.from_env()
         os.environ.update({**settings.dbt_env(), "LOYALTY_WAREHOUSE": self.warehouse_path,
                            "LOYALTY_LAKE": self.lake_dir})
+        return settings

@@ -49,9 +49,11 @@ class LoyaltyTranslator(DagsterDbtTranslator):
 translator = LoyaltyTranslator()
 
 
-def _prepare(storage: LoyaltyStorage) -> None:
+def _prepare(context: dg.AssetExecutionContext, storage: LoyaltyStorage) -> None:
     """dbt reads the lake through views; (re)create them and point dbt at this warehouse."""
-    storage.export_dbt_env()
+    if storage.export_dbt_env().uses_demo_pii_key:
+        context.log.warning("LOYALTY_PII_KEY is not set: e-mail and phone are hashed with the "
+                            "public demo key, which does not protect real personal data")
     with storage.connect() as con:
         ensure_lake_views(con, storage.lake)
 
@@ -69,7 +71,7 @@ def _prepare(storage: LoyaltyStorage) -> None:
 def dbt_partitioned_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                            storage: LoyaltyStorage) -> Iterator:
     """Incremental models: each run replaces the business days of its partition window."""
-    _prepare(storage)
+    _prepare(context, storage)
     window = context.partition_time_window
     dbt_vars = partitioned_dbt_vars(window.start, window.end, lookback=lookback_days())
     yield from dbt.cli(["build", *vars_arg(dbt_vars)], context=context).stream()
@@ -86,7 +88,7 @@ def dbt_partitioned_models(context: dg.AssetExecutionContext, dbt: DbtCliResourc
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                storage: LoyaltyStorage) -> Iterator:
     """Seeds, views and tables rebuilt in full from the staged data."""
-    _prepare(storage)
+    _prepare(context, storage)
     yield from dbt.cli(["build"], context=context).stream()
 
 
