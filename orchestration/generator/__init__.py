@@ -22,6 +22,7 @@ from .simulate import World, simulate
 from .writers import (
     DAILY_PATHS,
     SNAPSHOT_PATHS,
+    business_days,
     write_daily_csv,
     write_daily_jsonl,
     write_table,
@@ -59,11 +60,12 @@ def generate(cfg: GeneratorConfig, landing_dir: Path) -> GenerationResult:
     row_faults: dict[str, list] = {}
     csv_format = cfg.csv_format
     if cfg.faults:
+        frames["pos_transactions"] = frames["pos_transactions"].to_pandas()
         row_faults = fault_mod.corrupt_rows(frames, np.random.default_rng(cfg.seed + 1))
     landing_dir.mkdir(parents=True, exist_ok=True)
     first_day = np.datetime64(cfg.start, "D")
     n_files = len(SNAPSHOT_PATHS) + sum(
-        frames[d]["business_date"].nunique() for d in DAILY_PATHS)
+        np.unique(business_days(frames[d])).size for d in DAILY_PATHS)
     with tqdm(total=n_files, desc="writing landing files", unit="file",
               disable=not cfg.progress) as bar:
         for dataset, rel in SNAPSHOT_PATHS.items():
@@ -84,7 +86,7 @@ def generate(cfg: GeneratorConfig, landing_dir: Path) -> GenerationResult:
     injected = []
     if cfg.faults:
         for dataset, hits in row_faults.items():
-            dates = frames[dataset]["business_date"].to_numpy().astype("datetime64[D]")
+            dates = business_days(frames[dataset])
             rel = DAILY_PATHS[dataset][0]
             for pos, kind in hits:
                 injected.append(fault_mod.Fault(dataset, f"{rel}/{dates[pos]}.csv", kind, 1))

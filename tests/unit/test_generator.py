@@ -17,7 +17,9 @@ CFG = GeneratorConfig(members=1500, days=240, start=dt.date(2025, 6, 1), seed=11
 
 @pytest.fixture(scope="module")
 def world():
-    return simulate(CFG)
+    w = simulate(CFG)
+    w.transactions = w.transactions.to_pandas()  # Arrow in the generator, pandas to inspect
+    return w
 
 
 def _digest(folder: Path) -> dict[str, str]:
