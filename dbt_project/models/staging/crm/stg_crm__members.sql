@@ -15,8 +15,11 @@ latest as (
         *,
         row_number() over (
             partition by member_id
-            order by {{ to_utc('updated_at', "'" ~ var('default_timezone') ~ "'") }} desc,
-                business_date desc, _source_file desc, _source_row desc
+            order by
+                {{ to_utc('updated_at', "'" ~ var('default_timezone') ~ "'") }} desc,
+                business_date desc,
+                _source_file desc,
+                _source_row desc
         ) as version_rank
     from source
 ),
