@@ -842,33 +842,36 @@ class _Simulation:
         redeem_draw = rng.random(len(m)).tolist()
         redeem_share = rng.uniform(0.3, 1.0, len(m)).tolist()
         out_m, out_t, out_type, out_pts, out_src = [], [], [], [], []
+
+        def emit(member: int, when: float, kind: str, points: float, source: int) -> None:
+            out_m.append(member)
+            out_t.append(when)
+            out_type.append(kind)
+            out_pts.append(points)
+            out_src.append(source)
+
+        def expire_if_inactive(member: int, balance: float, last_active: float,
+                               before: float) -> bool:
+            """Expire the whole balance 180 days after the last earning, if before ``before``."""
+            due = last_active + EXPIRY_AFTER_INACTIVE_DAYS
+            if member >= 0 and balance > 0 and due < before:
+                emit(member, due, "expire", -balance, -1)
+                return True
+            return False
+
         balance, last_active, current = 0.0, 0.0, -1
         for i in range(len(m)):
             if m[i] != current:
-                if current >= 0 and balance > 0 and last_active + EXPIRY_AFTER_INACTIVE_DAYS < D:
-                    out_m.append(current)
-                    out_t.append(last_active + EXPIRY_AFTER_INACTIVE_DAYS)
-                    out_type.append("expire")
-                    out_pts.append(-balance)
-                    out_src.append(-1)
+                expire_if_inactive(current, balance, last_active, D)
                 current, balance, last_active = m[i], 0.0, t[i]
-            if balance > 0 and t[i] - last_active > EXPIRY_AFTER_INACTIVE_DAYS:
-                out_m.append(current)
-                out_t.append(last_active + EXPIRY_AFTER_INACTIVE_DAYS)
-                out_type.append("expire")
-                out_pts.append(-balance)
-                out_src.append(-1)
+            if expire_if_inactive(current, balance, last_active, t[i]):
                 balance = 0.0
             p = pts[i]
             if p < 0:
                 p = -min(-p, balance)  # the engine never takes a balance below zero
                 if p == 0:
                     continue
-            out_m.append(current)
-            out_t.append(t[i])
-            out_type.append(typ[i])
-            out_pts.append(p)
-            out_src.append(i)
+            emit(current, t[i], typ[i], p, i)
             balance += p
             if typ[i] == "earn":
                 last_active = t[i]
@@ -876,18 +879,9 @@ class _Simulation:
                     and redeem_draw[i] < 0.2):
                 amount = float(int(balance * redeem_share[i] / 100) * 100)
                 if amount > 0:
-                    out_m.append(current)
-                    out_t.append(t[i] + 1e-4)
-                    out_type.append("redeem")
-                    out_pts.append(-amount)
-                    out_src.append(i)
+                    emit(current, t[i] + 1e-4, "redeem", -amount, i)
                     balance -= amount
-        if current >= 0 and balance > 0 and last_active + EXPIRY_AFTER_INACTIVE_DAYS < D:
-            out_m.append(current)
-            out_t.append(last_active + EXPIRY_AFTER_INACTIVE_DAYS)
-            out_type.append("expire")
-            out_pts.append(-balance)
-            out_src.append(-1)
+        expire_if_inactive(current, balance, last_active, D)
         src = np.array(out_src, dtype=int)
         has = src >= 0
         srci = np.where(has, src, 0)
