@@ -17,9 +17,9 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.lib.contract import DATASETS
-from orchestration.lib.ingest import is_unchanged
 from orchestration.lib.lake import Lake
-from orchestration.lib.landing import discover, landing_days
+from orchestration.lib.landing import landing_days
+from orchestration.lib.landing_state import stale_partitions
 from orchestration.lib.settings import PROJECT_ROOT, Settings
 from orchestration.lib.warehouse import connect, table_counts
 
@@ -50,22 +50,15 @@ def ensure_dagster_home() -> Path:
 
 
 def changed_days(settings: Settings, days: list[dt.date]) -> list[dt.date]:
-    """Days whose landing files differ from what the lake was built from."""
-    lake = Lake(settings.lake_dir)
-    snapshots_changed = any(
-        not is_unchanged(d, discover(settings.landing_dir, d), lake, None)
-        for d in DATASETS.values() if not d.daily and discover(settings.landing_dir, d))
-    if snapshots_changed:
+    """Days whose landing files differ from what the lake was built from.
+
+    A changed store or product snapshot makes every day changed: staging reads store
+    time zones for every till line.
+    """
+    stale = stale_partitions(settings.landing_dir, Lake(settings.lake_dir), DATASETS.values())
+    if None in stale:
         return list(days)
-    by_day: dict[dt.date, dict[str, list]] = {d: {} for d in days}
-    for ds in DATASETS.values():
-        if not ds.daily:
-            continue
-        for f in discover(settings.landing_dir, ds):
-            if f.business_date in by_day:
-                by_day[f.business_date].setdefault(ds.name, []).append(f)
-    return [day for day, files in by_day.items()
-            if any(not is_unchanged(DATASETS[n], fs, lake, day) for n, fs in files.items())]
+    return [d for d in days if d in stale]
 
 
 def unmaterialised_days(instance: dg.DagsterInstance, graph, keys, days: list[dt.date]

@@ -19,6 +19,7 @@ RAW_TYPES = {
     "bool": "BOOLEAN",
     "date": "DATE",
     "timestamp": "VARCHAR",
+    "json_array": "VARCHAR",  # JSON text, e.g. an order's items
 }
 
 
@@ -31,6 +32,11 @@ class Column:
     min: float | None = None
     max: float | None = None
     pii: bool = False
+    # values outside ``known`` are kept and reported, not rejected (e.g. new event types)
+    known: tuple[str, ...] | None = None
+    # json_array columns: keys every element must carry, and those that must be numbers
+    item_required: tuple[str, ...] = ()
+    item_numeric: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.type not in RAW_TYPES:
@@ -48,6 +54,8 @@ class Dataset:
     description: str = ""
     # a row must carry at least one of these (e.g. a survey answer needs some score)
     at_least_one_of: tuple[str, ...] = field(default=())
+    # False where the source delivers at least once and staging deduplicates (web events)
+    unique_key: bool = True
 
     @property
     def column_names(self) -> list[str]:
@@ -205,10 +213,66 @@ SURVEY_RESPONSES = Dataset(
                      "rating_price_value", "rating_experience", "rating_brand_trust"),
 )
 
-# Datasets the ingest layer handles today. The JSON datasets (online orders and events) are
-# generated already; their ingestion comes with the ingestion issue.
+ONLINE_ORDERS = Dataset(
+    name="online_orders",
+    landing_path="online/orders",
+    daily=True,
+    family="json",
+    key=("order_id", "status_updated_at"),
+    description="Web and app orders, one row per order version; the latest "
+                "status_updated_at of an order wins.",
+    columns=(
+        Column("order_id", required=True),
+        Column("account_id", required=True),
+        Column("placed_at", "timestamp", required=True),
+        Column("channel", enum=("web", "app")),
+        Column("device"),
+        Column("fulfilment", enum=("delivery", "click_and_collect")),
+        Column("pickup_store_id"),
+        Column("status", required=True, enum=("placed", "paid", "shipped", "delivered",
+                                              "cancelled", "returned")),
+        Column("status_updated_at", "timestamp", required=True),
+        Column("items", "json_array", required=True, item_required=("product_id",),
+               item_numeric=("quantity", "unit_price")),
+        Column("shipping_fee", "decimal", min=0),
+        Column("order_total", "decimal", required=True),
+        Column("payment_method"),
+        Column("coupon_code"),
+    ),
+)
+
+EVENT_TYPES = ("page_view", "search", "product_view", "compare", "add_to_cart",
+               "remove_from_cart", "checkout_start", "purchase", "coupon_view", "review_submit",
+               "support_contact")
+ONLINE_EVENTS = Dataset(
+    name="online_events",
+    landing_path="online/events",
+    daily=True,
+    family="json",
+    key=("event_id",),
+    unique_key=False,  # delivered at least once: duplicates are kept, staging deduplicates
+    description="Web and app behaviour events (at-least-once delivery).",
+    columns=(
+        Column("event_id", required=True),
+        Column("event_ts", "timestamp", required=True),
+        Column("session_id", required=True),
+        Column("anonymous_id", required=True),
+        Column("account_id"),
+        Column("channel", enum=("web", "app")),
+        Column("event_type", required=True, known=EVENT_TYPES),
+        Column("product_id"),
+        Column("search_query"),
+        Column("order_id"),
+        Column("page"),
+        Column("referrer"),
+        Column("utm_source"),
+        Column("utm_medium"),
+        Column("utm_campaign"),
+    ),
+)
+
 DATASETS: dict[str, Dataset] = {
     d.name: d
     for d in (POS_STORES, POS_PRODUCTS, POS_TRANSACTIONS, CRM_MEMBERS, CRM_POINTS,
-              SURVEY_RESPONSES)
+              ONLINE_ORDERS, ONLINE_EVENTS, SURVEY_RESPONSES)
 }

@@ -38,11 +38,15 @@ def suite_path(name: str) -> Path:
     return EXPECTATIONS_DIR / f"{name}.json"
 
 
+def load_suite(name: str) -> dict:
+    return json.loads(suite_path(name).read_text())
+
+
 def run_suite(df: pd.DataFrame, name: str) -> SuiteOutcome:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    spec = json.loads(suite_path(name).read_text())
+    spec = load_suite(name)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     suite = context.suites.add(gx.ExpectationSuite(**spec))

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from .contract import RAW_TYPES, Column, Dataset
 from .lake import Lake, partition_name
-from .landing import FileRejected, LandingFile, read_as_text
+from .landing import LINE_ERROR, RAW_LINE, FileRejected, LandingFile, read_as_text
 
 _BOOL_TRUE = ("true", "t", "1", "yes", "y")
 _BOOL_FALSE = ("false", "f", "0", "no", "n")
@@ -72,6 +72,9 @@ class PartitionResult:
     files: list[FileOutcome]
     unchanged: bool = False
     reason_counts: dict[str, int] = field(default_factory=dict)
+    # kept but worth a look: values outside a `known` list, duplicate keys where allowed
+    unknown_values: dict[str, dict[str, int]] = field(default_factory=dict)
+    duplicate_keys_kept: int = 0
 
     @property
     def rows_read(self) -> int:
@@ -88,6 +91,9 @@ class PartitionResult:
     @property
     def rejected(self) -> list[FileOutcome]:
         return [f for f in self.files if f.status == "rejected"]
+
+
+_INTERNAL = {LINE_ERROR, RAW_LINE, "_line_number"}
 
 
 def _q(name: str) -> str:
@@ -126,6 +132,22 @@ def _checks(col: Column) -> list[str]:
     if col.enum:
         out.append(f"case when {v} is not null and lower({v}) not in ({_lit(col.enum)}) "
                    f"then 'not_in_enumeration:{col.name}' end")
+    elif col.type == "json_array":
+        # nested CASEs: DuckDB's AND does not stop json_* functions erroring on bad JSON
+        arr = (f"coalesce(case when json_valid({v}) then json_type({v}) = 'ARRAY' end, false)")
+        out.append(f"case when {v} is not null and not coalesce(case when {arr} then "
+                   f"json_array_length({v}) > 0 end, false) "
+                   f"then 'not_a_json_list:{col.name}' end")
+        for key in col.item_required:
+            present = (f"len(list_filter(json_extract_string({v}, '$[*].{key}'), "
+                       "lambda x: nullif(trim(x), '') is not null))")
+            out.append(f"case when {arr} then case when {present} <> json_array_length({v}) "
+                       f"then 'missing_required:{col.name}.{key}' end end")
+        for key in col.item_numeric:
+            numeric = (f"len(list_filter(json_extract_string({v}, '$[*].{key}'), "
+                       "lambda x: try_cast(x as double) is not null))")
+            out.append(f"case when {arr} then case when {numeric} <> json_array_length({v}) "
+                       f"then 'not_a_number:{col.name}.{key}' end end")
     num = f"try_cast({v} as decimal(38,10))"
     if col.min is not None:
         out.append(f"case when {num} < {col.min} then 'out_of_range:{col.name}' end")
@@ -160,16 +182,19 @@ def validation_sql(dataset: Dataset) -> tuple[str, str]:
         none = " and ".join(f"nullif(trim({_q(c)}), '') is null" for c in dataset.at_least_one_of)
         row_checks.append(f"case when {none} then 'no_scores' end")
     key = ", ".join(_q(k) for k in dataset.key)
-    checked = f"""
-        with first_pass as (
-            select *, concat_ws(';', {', '.join(row_checks)}) as reasons from src
-        )
-        select * exclude (reasons),
-            concat_ws(';', nullif(reasons, ''),
-                case when reasons = '' and row_number() over (
+    duplicate = (f"""case when reasons = '' and row_number() over (
                     partition by _day, (reasons = ''), {key}
                     order by _file_order, _source_row) > 1
-                then 'duplicate_key' end) as reasons
+                then 'duplicate_key' end""" if dataset.unique_key else "null")
+    checked = f"""
+        with first_pass as (
+            select *,
+                case when {LINE_ERROR} is not null then split_part({LINE_ERROR}, ':', 1)
+                     else concat_ws(';', {', '.join(row_checks)}) end as reasons
+            from src
+        )
+        select * exclude (reasons),
+            concat_ws(';', nullif(reasons, ''), {duplicate}) as reasons
         from first_pass
     """
     raw = f"""
@@ -184,7 +209,9 @@ def _shape(table: pa.Table, dataset: Dataset, file: LandingFile, order: int,
            con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, list[str]]:
     """Align a file's text columns with the contract: missing optional → null, extras → JSON."""
     present = table.column_names
-    missing_required = [c for c in dataset.required if c not in present]
+    # JSON lines carry their own keys: a missing key is a row problem, not a file problem
+    missing_required = ([c for c in dataset.required if c not in present]
+                        if dataset.family == "csv" else [])
     if missing_required and len(present) == 1 and any(d in present[0] for d in ";\t|"):
         raise FileRejected("wrong_delimiter",
                            f"{file.rel_path}: the header is one column ({present[0][:60]}…); "
@@ -193,7 +220,7 @@ def _shape(table: pa.Table, dataset: Dataset, file: LandingFile, order: int,
         raise FileRejected("missing_required_column",
                            f"{file.rel_path}: required column(s) {', '.join(missing_required)} "
                            f"missing; the header has {', '.join(present) or 'no columns'}")
-    extras = [c for c in present if c not in dataset.column_names]
+    extras = [c for c in present if c not in dataset.column_names and c not in _INTERNAL]
     n = table.num_rows
     cols = {}
     for name in dataset.column_names:
@@ -206,8 +233,11 @@ def _shape(table: pa.Table, dataset: Dataset, file: LandingFile, order: int,
         con.unregister("extra_tbl")
     else:
         cols["_extra"] = pa.nulls(n, pa.string())
+    for name in (LINE_ERROR, RAW_LINE):
+        cols[name] = table.column(name) if name in present else pa.nulls(n, pa.string())
     cols["_source_file"] = pa.array([file.rel_path] * n, pa.string())
-    cols["_source_row"] = pa.array(range(1, n + 1), pa.int64())
+    cols["_source_row"] = (table.column("_line_number") if "_line_number" in present
+                           else pa.array(range(1, n + 1), pa.int64()))
     cols["_file_order"] = pa.array([order] * n, pa.int32())
     cols["_day"] = pa.array([file.business_date] * n, pa.date32())
     return pa.table(cols), extras
@@ -304,8 +334,10 @@ def _ingest_batch(dataset: Dataset, files_by_day: dict[dt.date | None, list[Land
     quarantine = con.sql(f"""
         select _source_file as source_file, _source_row as source_row,
                string_split(reasons, ';') as reasons,
-               json_merge_patch(coalesce(_extra, '{{}}'),
-                                json_object({record_cols}))::varchar as record,
+               case when {RAW_LINE} is not null
+                    then json_object('_line', {RAW_LINE}, '_error', {LINE_ERROR})
+                    else json_merge_patch(coalesce(_extra, '{{}}'), json_object({record_cols}))
+               end::varchar as record,
                _day
         from checked where reasons <> '' order by _day, _file_order, _source_row
     """).to_arrow_table()
@@ -317,6 +349,22 @@ def _ingest_batch(dataset: Dataset, files_by_day: dict[dt.date | None, list[Land
         (select _day, unnest(string_split(reasons, ';')) as r from checked where reasons <> '')
         group by 1, 2 order by 1, 2
     """).fetchall()
+    unknown: dict[tuple, dict[str, dict[str, int]]] = {}
+    for col in (c for c in dataset.columns if c.known):
+        rows = con.sql(f"""
+            select _day, {_q(col.name)}, count(*) from checked
+            where reasons = '' and lower({_q(col.name)}) not in ({_lit(col.known)})
+            group by all order by all
+        """).fetchall()
+        for day, value, n in rows:
+            unknown.setdefault(day, {}).setdefault(col.name, {})[value] = n
+    kept_dupes: dict = {}
+    if not dataset.unique_key:
+        key = ", ".join(_q(k) for k in dataset.key)
+        kept_dupes = dict(con.sql(f"""
+            select _day, count(*) - count(distinct ({key})) from checked
+            where reasons = '' group by 1
+        """).fetchall())
     con.execute("drop table if exists checked; drop table if exists src")
 
     results = []
@@ -339,7 +387,9 @@ def _ingest_batch(dataset: Dataset, files_by_day: dict[dt.date | None, list[Land
             _write_ledger(path, dataset, day, _read_ledger(path), day_outcomes)
             results.append(PartitionResult(
                 dataset.name, day, day_outcomes,
-                reason_counts={code: n for d, code, n in reasons if d == day}))
+                reason_counts={code: n for d, code, n in reasons if d == day},
+                unknown_values=unknown.get(day, {}),
+                duplicate_keys_kept=int(kept_dupes.get(day, 0))))
     finally:
         shutil.rmtree(staged_root.parent, ignore_errors=True)
     return results
@@ -356,7 +406,8 @@ def _empty_text(dataset: Dataset) -> pa.Table:
     cols = {c: pa.array([], pa.string()) for c in dataset.column_names}
     cols |= {"_extra": pa.array([], pa.string()), "_source_file": pa.array([], pa.string()),
              "_source_row": pa.array([], pa.int64()), "_file_order": pa.array([], pa.int32()),
-             "_day": pa.array([], pa.date32())}
+             "_day": pa.array([], pa.date32()), LINE_ERROR: pa.array([], pa.string()),
+             RAW_LINE: pa.array([], pa.string())}
     return pa.table(cols)
 
 

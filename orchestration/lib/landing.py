@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import gzip
 import hashlib
+import json
 import re
 import zlib
 from dataclasses import dataclass
@@ -118,6 +119,8 @@ def read_as_text(file: LandingFile) -> pa.Table:
             return pa.table({n: _to_text(table.column(n)) for n in table.column_names})
         if name.endswith((".csv", ".csv.gz")):
             return _read_csv(file)
+        if name.endswith((".jsonl", ".jsonl.gz")):
+            return _read_jsonl(file)
     except FileRejected:
         raise
     except (pa.ArrowInvalid, gzip.BadGzipFile, EOFError, zlib.error) as exc:
@@ -138,17 +141,103 @@ def _read_csv(file: LandingFile) -> pa.Table:
         raise FileRejected("undecodable_bytes",
                            f"{file.rel_path}: the header is not UTF-8 ({exc.reason})") from exc
     names = _normalise_names(next(csv.reader([header_text])), file.rel_path)
+    bad_rows: list[pacsv.InvalidRow] = []
+
+    def keep_aside(row: pacsv.InvalidRow) -> str:
+        bad_rows.append(row)
+        return "skip"  # not lost: appended below as an unparseable row
+
     table = pacsv.read_csv(
         file.path,
         read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True,
+                                         invalid_row_handler=keep_aside),
         convert_options=pacsv.ConvertOptions(
             column_types={n: pa.string() for n in names},
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),
     )
-    return table
+    if not bad_rows:
+        return table
+    n = len(bad_rows)
+    extra = pa.table({
+        **{c: pa.nulls(n, pa.string()) for c in names},
+        LINE_ERROR: [f"wrong_field_count: {_where(r)} has {r.actual_columns} fields, the "
+                     f"header {r.expected_columns}" for r in bad_rows],
+        RAW_LINE: [r.text for r in bad_rows],
+    })
+    table = table.append_column(LINE_ERROR, pa.nulls(table.num_rows, pa.string()))
+    table = table.append_column(RAW_LINE, pa.nulls(table.num_rows, pa.string()))
+    return pa.concat_tables([table, extra])
+
+
+def _where(row: pacsv.InvalidRow) -> str:
+    return f"line {row.number}" if row.number is not None else "a row"
+
+
+LINE_ERROR = "_line_error"  # "<reason code>: <message>" on lines that could not be parsed
+RAW_LINE = "_raw_line"  # the text of such a line, kept for quarantine
+
+
+def _json_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _read_jsonl(file: LandingFile) -> pa.Table:
+    """One row per non-blank line. A line that is not a JSON object stays a row, with
+    ``_line_error`` saying why, so that it is quarantined rather than lost."""
+    opener = gzip.open if file.path.name.lower().endswith(".gz") else open
+    with opener(file.path, "rb") as stream:
+        data = stream.read()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FileRejected("undecodable_bytes",
+                           f"{file.rel_path}: not UTF-8 at byte {exc.start} ({exc.reason})"
+                           ) from exc
+    rows: list[dict[str, str | None]] = []
+    line_numbers: list[int] = []
+    names: dict[str, None] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        line_numbers.append(number)
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            rows.append({LINE_ERROR: f"malformed_json: line {number} is not valid JSON "
+                                     f"({exc.msg} at column {exc.colno})", RAW_LINE: line})
+            continue
+        if not isinstance(obj, dict):
+            rows.append({LINE_ERROR: f"malformed_json: line {number} is not a JSON object",
+                         RAW_LINE: line})
+            continue
+        row: dict[str, str | None] = {}
+        for key, value in obj.items():
+            name = str(key).strip().lower()
+            if name in row:
+                row = {LINE_ERROR: f"duplicate_field: line {number} has the field '{name}' "
+                                   "twice (names differ only in case)", RAW_LINE: line}
+                break
+            row[name] = _json_text(value)
+        else:
+            for name in row:
+                names.setdefault(name, None)
+        rows.append(row)
+    if not rows:
+        raise FileRejected("empty_file", f"{file.rel_path} holds no JSON lines")
+    columns = [*names, LINE_ERROR, RAW_LINE, "_line_number"]
+    return pa.table({
+        **{c: pa.array([r.get(c) for r in rows], pa.string()) for c in columns[:-1]},
+        "_line_number": pa.array(line_numbers, pa.int64()),
+    })
 
 
 def _to_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -171,6 +260,8 @@ def _classify(name: str, message: str) -> str:
         return "corrupt_gzip"
     if name.endswith(".parquet"):
         return "corrupt_parquet"
+    if name.endswith(".jsonl") or name.endswith(".jsonl.gz"):
+        return "unreadable_json"
     if "expected" in lower and "columns" in lower:
         return "ragged_rows"
     return "unreadable_file"

@@ -33,6 +33,7 @@ def graph_snapshot() -> dict:
         "schedules": sorted(
             (s.name, s.cron_schedule, s.execution_timezone)
             for s in d.schedules or []),
+        "sensors": sorted((s.name, sorted(j.name for j in s.jobs)) for s in d.sensors or []),
     }
 
 

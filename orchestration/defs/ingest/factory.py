@@ -31,7 +31,14 @@ def _summary(dataset: Dataset, results: list[PartitionResult]) -> dict:
     for r in results:
         for code, n in r.reason_counts.items():
             reasons[code] += n
+    unknown: dict[str, dict[str, int]] = {}
+    for r in results:
+        for col, values in r.unknown_values.items():
+            for value, n in values.items():
+                unknown.setdefault(col, {})[value] = unknown.get(col, {}).get(value, 0) + n
     return {
+        "unknown_values_kept": dg.MetadataValue.json(unknown),
+        "duplicate_keys_kept": sum(r.duplicate_keys_kept for r in results),
         "partitions": len(results),
         "partitions_unchanged": sum(r.unchanged for r in results),
         "files": sum(len(r.files) for r in results),
@@ -101,6 +108,10 @@ def build_ingest_asset(dataset: Dataset) -> dg.AssetsDefinition:
                 why = ", ".join(f"{k}={v}" for k, v in r.reason_counts.items())
                 context.log.warning(f"{dataset.name} {r.business_date}: {r.rows_quarantined} of "
                                     f"{r.rows_read} rows quarantined ({why})")
+            for col, values in r.unknown_values.items():
+                context.log.warning(
+                    f"{dataset.name} {r.business_date}: kept {sum(values.values())} row(s) with "
+                    f"{col} outside the known list: {', '.join(sorted(values))[:200]}")
         last_day = max((r.business_date for r in results if r.business_date), default=None)
         return dg.MaterializeResult(metadata={
             **_summary(dataset, results),

@@ -7,7 +7,7 @@ import duckdb
 from orchestration.defs.ingest.factory import days_of
 from orchestration.defs.partitions import daily_partitions
 from orchestration.lib.contract import DATASETS, Dataset
-from orchestration.lib.gx_runner import run_suite
+from orchestration.lib.gx_runner import load_suite, run_suite
 from orchestration.lib.lake import partition_name
 from orchestration.lib.reconcile import reconcile
 from orchestration.lib.storage import LoyaltyStorage
@@ -41,12 +41,16 @@ def build_reconcile_check(dataset: Dataset) -> dg.AssetChecksDefinition:
 
 
 def build_gx_check(dataset: Dataset, suite: str) -> dg.AssetChecksDefinition:
+    meta = load_suite(suite).get("meta", {})
+
     @dg.asset_check(
         asset=dataset.name,
         name="great_expectations",
-        blocking=True,
+        # the suite file says whether failing it must stop downstream work
+        blocking=bool(meta.get("blocking", True)),
         partitions_def=daily_partitions if dataset.daily else None,
-        description=f"Great Expectations suite `expectations/{suite}.json` on the loaded rows.",
+        description=f"Great Expectations suite `expectations/{suite}.json` on the loaded rows: "
+                    f"{meta.get('description', '')}",
     )
     def _check(context: dg.AssetCheckExecutionContext,
                storage: LoyaltyStorage) -> dg.AssetCheckResult:
@@ -63,6 +67,8 @@ def build_gx_check(dataset: Dataset, suite: str) -> dg.AssetChecksDefinition:
         outcome = run_suite(df, suite)
         return dg.AssetCheckResult(
             passed=outcome.success,
+            severity=dg.AssetCheckSeverity.ERROR if meta.get("blocking", True)
+            else dg.AssetCheckSeverity.WARN,
             metadata={k: (dg.MetadataValue.json(v) if isinstance(v, list) else v)
                       for k, v in outcome.metadata().items()},
         )
@@ -71,4 +77,4 @@ def build_gx_check(dataset: Dataset, suite: str) -> dg.AssetChecksDefinition:
 
 
 reconcile_checks = [build_reconcile_check(d) for d in DATASETS.values()]
-pos_transactions_gx = build_gx_check(DATASETS["pos_transactions"], "raw_pos_transactions")
+gx_checks = [build_gx_check(d, f"raw_{d.name}") for d in DATASETS.values()]

@@ -1,0 +1,80 @@
+"""The landing sensor asks for exactly the days whose files are new or changed."""
+
+import datetime as dt
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.defs.automation import landing_files
+from orchestration.generator import GeneratorConfig, generate
+from orchestration.lib.contract import DATASETS
+from orchestration.lib.ingest import ingest_days
+from orchestration.lib.lake import Lake
+from orchestration.lib.landing import discover
+from orchestration.lib.storage import LoyaltyStorage
+
+START = dt.date(2026, 2, 1)
+
+
+def _storage(root: Path) -> LoyaltyStorage:
+    return LoyaltyStorage(landing_dir=str(root / "landing"), lake_dir=str(root / "lake"),
+                          warehouse_path=str(root / "w.duckdb"),
+                          exports_dir=str(root / "exports"), serving_dir=str(root / "serving"))
+
+
+def _tick(storage: LoyaltyStorage, cursor: str | None):
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(instance=instance, cursor=cursor,
+                                          resources={"storage": storage})
+        result = landing_files(context)
+        return result, context.cursor
+
+
+def _ingest_everything(storage: LoyaltyStorage) -> None:
+    for ds in DATASETS.values():
+        by_day = defaultdict(list)
+        for f in discover(storage.landing_path, ds):
+            if f.name_error is None:
+                by_day[f.business_date].append(f)
+        ingest_days(ds, by_day, Lake(Path(storage.lake_dir)))
+
+
+def test_sensor_requests_changed_days_only(tmp_path: Path) -> None:
+    storage = _storage(tmp_path)
+    generate(GeneratorConfig(members=60, days=5, start=START, seed=2), storage.landing_path)
+
+    # first look: nothing is in the lake yet, so every day and the snapshots are behind
+    requests, cursor = _tick(storage, None)
+    by_job = defaultdict(list)
+    for r in requests:
+        by_job[r.job_name].append(r)
+    (daily,) = by_job["landing_ingest"]
+    assert daily.tags["dagster/asset_partition_range_start"] == "2026-02-01"
+    assert daily.tags["dagster/asset_partition_range_end"] == "2026-02-05"
+    assert {k.to_user_string() for k in daily.asset_selection} >= {
+        "pos_transactions", "crm_members", "online_events", "online_orders"}
+    (snap,) = by_job["reference_ingest"]
+    assert {k.to_user_string() for k in snap.asset_selection} == {"pos_stores", "pos_products"}
+
+    _ingest_everything(storage)
+    result, cursor = _tick(storage, cursor)
+    assert isinstance(result, dg.SkipReason)
+
+    # the same bytes written again: new mtime, same content, nothing to do
+    tx = storage.landing_path / "pos" / "transactions" / "2026-02-03.csv"
+    tx.write_bytes(tx.read_bytes())
+    os.utime(tx, ns=(tx.stat().st_atime_ns, tx.stat().st_mtime_ns + 10**9))
+    result, cursor = _tick(storage, cursor)
+    assert isinstance(result, dg.SkipReason) and "not in content" in result.skip_message
+
+    # a late second file for one day: one run for that day and that dataset
+    (tx.parent / "2026-02-03_late.csv").write_text(tx.read_text().splitlines()[0] + "\n" +
+                                                   tx.read_text().splitlines()[1] + "\n")
+    requests, cursor = _tick(storage, cursor)
+    (request,) = requests
+    assert request.partition_key == "2026-02-03"
+    assert [k.to_user_string() for k in request.asset_selection] == ["pos_transactions"]
+    again, _ = _tick(storage, None)
+    assert request.run_key in {r.run_key for r in again}  # same files, same run key
