@@ -17,7 +17,6 @@ SNAPSHOTS = [d.name for d in DATASETS.values() if not d.daily]
 loyalty_daily = dg.define_asset_job(
     "loyalty_daily",
     selection=dg.AssetSelection.all(),
-    partitions_def=daily_partitions,
     description="Ingest, build the marts, score and publish for a business day.",
 )
 
@@ -31,7 +30,6 @@ loyalty_daily_schedule = dg.build_schedule_from_partitioned_job(
 landing_ingest = dg.define_asset_job(
     "landing_ingest",
     selection=dg.AssetSelection.groups("ingest") - dg.AssetSelection.assets(*SNAPSHOTS),
-    partitions_def=daily_partitions,
     description="Ingest the daily landing datasets for a business day (or a range).",
 )
 reference_ingest = dg.define_asset_job(

@@ -32,7 +32,7 @@ def graph_snapshot() -> dict:
         "jobs": sorted(j.name for j in d.resolve_all_job_defs() if not j.name.startswith("__")),
         "schedules": sorted(
             (s.name, s.cron_schedule, s.execution_timezone)
-            for s in d.schedules or []),
+            for s in (d.resolve_schedule_def(u.name) for u in d.schedules or [])),
         "sensors": sorted((s.name, sorted(j.name for j in s.jobs)) for s in d.sensors or []),
     }
 
