@@ -45,6 +45,27 @@ class GenerationResult:
         return self.rows["pos_transactions"]
 
 
+def generate_till_lines(cfg: GeneratorConfig, landing_dir: Path) -> int:
+    """Only the point-of-sale files (stores, products, daily till lines), for benchmarks
+    that need many lines fast; the format is ``cfg.csv_format``. Returns the line count."""
+    from .simulate import _Simulation
+
+    sim = _Simulation(cfg)
+    stores = sim.stores()
+    sim.store_ids = stores["store_id"].to_numpy()[:-1]
+    products = sim.products()
+    sim.member_traits()
+    sim.member_register()
+    table = sim.transactions_table(sim.till(sim.purchases()))
+    for df, rel in ((stores, SNAPSHOT_PATHS["pos_stores"]),
+                    (products, SNAPSHOT_PATHS["pos_products"])):
+        write_table(pa.Table.from_pandas(df, preserve_index=False), landing_dir / f"{rel}.csv",
+                    "csv")
+    write_daily_csv(table, landing_dir / DAILY_PATHS["pos_transactions"][0], cfg.csv_format,
+                    np.datetime64(cfg.start, "D"), lambda: None)
+    return table.num_rows
+
+
 def generate(cfg: GeneratorConfig, landing_dir: Path) -> GenerationResult:
     """Simulate and write every landing dataset; returns row counts and timing."""
     started = time.perf_counter()

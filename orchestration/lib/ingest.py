@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -104,10 +105,34 @@ def _lit(values: tuple[str, ...]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
+def _v(col: Column) -> str:
+    """The trimmed text value, NULL when empty (computed once per row)."""
+    return _q(f"__v_{col.name}")
+
+
+def _num(col: Column) -> str:
+    """The value as a wide decimal, NULL when not a number (computed once per row)."""
+    return _q(f"__n_{col.name}")
+
+
+def _needs_number(col: Column) -> bool:
+    return col.type in ("int", "decimal") or col.min is not None or col.max is not None
+
+
+def _prepared(dataset: Dataset) -> tuple[str, str]:
+    """Two projections shared by every check and by the typed output: trimmed text, then
+    numbers and dates, so that no value is trimmed or cast more than once."""
+    texts = ", ".join(f"nullif(trim({_q(c.name)}), '') as {_v(c)}" for c in dataset.columns)
+    casts = [f"try_cast({_v(c)} as decimal(38,10)) as {_num(c)}"
+             for c in dataset.columns if _needs_number(c)]
+    casts += [f"try_cast({_v(c)} as date) as {_q('__d_' + c.name)}"
+              for c in dataset.columns if c.type == "date"]
+    return texts, ", ".join(casts) or "null as __none"
+
+
 def _checks(col: Column) -> list[str]:
     """SQL expressions that yield a reason code when ``col`` breaks the contract, else NULL."""
-    c = _q(col.name)
-    v = f"nullif(trim({c}), '')"
+    c, v, num = _q(col.name), _v(col), _num(col)
     out = []
     if col.required:
         out.append(f"case when {v} is null then 'missing_required:{col.name}' end")
@@ -115,40 +140,24 @@ def _checks(col: Column) -> list[str]:
         out.append(f"case when {v} is not null and not regexp_full_match({c}, '{_INT}') "
                    f"then 'not_an_integer:{col.name}' end")
     elif col.type == "decimal":
-        out.append(f"case when {v} is not null and try_cast({v} as decimal(38,10)) is null "
+        out.append(f"case when {v} is not null and {num} is null "
                    f"then 'not_a_number:{col.name}' end")
-        out.append(f"case when try_cast({v} as decimal(38,10)) "
-                   f"<> try_cast(try_cast({v} as decimal(38,10)) as decimal(18,4)) "
+        out.append(f"case when {num} <> try_cast({num} as decimal(18,4)) "
                    f"then 'too_precise:{col.name}' end")
     elif col.type == "bool":
         out.append(f"case when {v} is not null and lower({v}) not in "
                    f"({_lit(_BOOL_TRUE + _BOOL_FALSE)}) then 'not_a_boolean:{col.name}' end")
     elif col.type == "date":
-        out.append(f"case when {v} is not null and try_cast({v} as date) is null "
+        out.append(f"case when {v} is not null and {_q('__d_' + col.name)} is null "
                    f"then 'bad_date:{col.name}' end")
     elif col.type == "timestamp":
         out.append(f"case when {v} is not null and (not regexp_full_match({c}, '{_TIMESTAMP}') "
                    f"or try_cast({v} as timestamptz) is null) then 'bad_timestamp:{col.name}' end")
+    elif col.type == "json_array":
+        out += _json_array_checks(col)
     if col.enum:
         out.append(f"case when {v} is not null and lower({v}) not in ({_lit(col.enum)}) "
                    f"then 'not_in_enumeration:{col.name}' end")
-    elif col.type == "json_array":
-        # nested CASEs: DuckDB's AND does not stop json_* functions erroring on bad JSON
-        arr = (f"coalesce(case when json_valid({v}) then json_type({v}) = 'ARRAY' end, false)")
-        out.append(f"case when {v} is not null and not coalesce(case when {arr} then "
-                   f"json_array_length({v}) > 0 end, false) "
-                   f"then 'not_a_json_list:{col.name}' end")
-        for key in col.item_required:
-            present = (f"len(list_filter(json_extract_string({v}, '$[*].{key}'), "
-                       "lambda x: nullif(trim(x), '') is not null))")
-            out.append(f"case when {arr} then case when {present} <> json_array_length({v}) "
-                       f"then 'missing_required:{col.name}.{key}' end end")
-        for key in col.item_numeric:
-            numeric = (f"len(list_filter(json_extract_string({v}, '$[*].{key}'), "
-                       "lambda x: try_cast(x as double) is not null))")
-            out.append(f"case when {arr} then case when {numeric} <> json_array_length({v}) "
-                       f"then 'not_a_number:{col.name}.{key}' end end")
-    num = f"try_cast({v} as decimal(38,10))"
     if col.min is not None:
         out.append(f"case when {num} < {col.min} then 'out_of_range:{col.name}' end")
     if col.max is not None:
@@ -156,53 +165,90 @@ def _checks(col: Column) -> list[str]:
     return out
 
 
+def _json_array_checks(col: Column) -> list[str]:
+    v = _v(col)
+    # nested CASEs: DuckDB's AND does not stop json_* functions erroring on bad JSON
+    arr = f"coalesce(case when json_valid({v}) then json_type({v}) = 'ARRAY' end, false)"
+    out = [f"case when {v} is not null and not coalesce(case when {arr} then "
+           f"json_array_length({v}) > 0 end, false) then 'not_a_json_list:{col.name}' end"]
+    for key in col.item_required:
+        present = (f"len(list_filter(json_extract_string({v}, '$[*].{key}'), "
+                   "lambda x: nullif(trim(x), '') is not null))")
+        out.append(f"case when {arr} then case when {present} <> json_array_length({v}) "
+                   f"then 'missing_required:{col.name}.{key}' end end")
+    for key in col.item_numeric:
+        numeric = (f"len(list_filter(json_extract_string({v}, '$[*].{key}'), "
+                   "lambda x: try_cast(x as double) is not null))")
+        out.append(f"case when {arr} then case when {numeric} <> json_array_length({v}) "
+                   f"then 'not_a_number:{col.name}.{key}' end end")
+    return out
+
+
 def _typed(col: Column) -> str:
-    """SQL turning a validated text value into its raw type."""
-    c = _q(col.name)
-    v = f"nullif(trim({c}), '')"
+    """SQL turning a validated value into its raw type (from the prepared columns)."""
+    c, v = _q(col.name), _v(col)
     if col.type == "bool":
         return (f"case when lower({v}) in ({_lit(_BOOL_TRUE)}) then true "
                 f"when lower({v}) in ({_lit(_BOOL_FALSE)}) then false end as {c}")
     if col.type == "string":
         return f"nullif({c}, '') as {c}"
-    if col.type == "timestamp":
+    if col.type in ("timestamp", "json_array"):
         return f"{v} as {c}"
+    if col.type == "decimal":
+        return f"cast({_num(col)} as {RAW_TYPES['decimal']}) as {c}"
+    if col.type == "date":
+        return f"{_q('__d_' + col.name)} as {c}"
     return f"cast({v} as {RAW_TYPES[col.type]}) as {c}"
 
 
-def validation_sql(dataset: Dataset) -> tuple[str, str]:
-    """(checked, raw) SQL over a table ``src`` with the contract columns as text.
+def validation_sql(dataset: Dataset) -> tuple[str, str | None, str]:
+    """(checked, duplicates, raw) SQL over the registered Arrow table ``src_arrow``.
 
-    ``checked`` adds ``reasons`` (';'-separated codes, '' when valid). The key-uniqueness
-    check runs per business day over rows that are otherwise valid, so the first valid
-    occurrence (in file-name order, then row order) is loaded and later ones quarantined.
+    ``checked`` adds ``reasons`` (';'-separated codes, '' when valid). ``duplicates`` lists
+    the rows to mark ``duplicate_key``: among otherwise valid rows of a business day, every
+    occurrence of a key after the first (file-name order, then row order). Only the few
+    keys that occur more than once are sorted.
     """
     row_checks = [e for col in dataset.columns for e in _checks(col)]
     if dataset.at_least_one_of:
-        none = " and ".join(f"nullif(trim({_q(c)}), '') is null" for c in dataset.at_least_one_of)
+        cols = {c.name: c for c in dataset.columns}
+        none = " and ".join(f"{_v(cols[c])} is null" for c in dataset.at_least_one_of)
         row_checks.append(f"case when {none} then 'no_scores' end")
-    key = ", ".join(_q(k) for k in dataset.key)
-    duplicate = (f"""case when reasons = '' and row_number() over (
-                    partition by _day, (reasons = ''), {key}
-                    order by _file_order, _source_row) > 1
-                then 'duplicate_key' end""" if dataset.unique_key else "null")
+    texts, casts = _prepared(dataset)
     checked = f"""
-        with first_pass as (
-            select *,
-                case when {LINE_ERROR} is not null then split_part({LINE_ERROR}, ':', 1)
-                     else concat_ws(';', {', '.join(row_checks)}) end as reasons
-            from src
-        )
-        select * exclude (reasons),
-            concat_ws(';', nullif(reasons, ''), {duplicate}) as reasons
-        from first_pass
+        with texts as (select *, {texts} from src_arrow),
+        prepared as (select *, {casts} from texts)
+        select *,
+            case when {LINE_ERROR} is not null then split_part({LINE_ERROR}, ':', 1)
+                 else concat_ws(';', {', '.join(row_checks)}) end as reasons
+        from prepared
     """
     raw = f"""
         select {', '.join(_typed(c) for c in dataset.columns)}, _extra, _source_file,
                _source_row, _day
         from checked where reasons = '' order by _day, _file_order, _source_row
     """
-    return checked, raw
+    if not dataset.unique_key:
+        return checked, None, raw
+    key = ", ".join(_q(k) for k in dataset.key)
+    on = " and ".join(f"c.{_q(k)} = r.{_q(k)}" for k in dataset.key)
+    duplicates = f"""
+        with repeated as (
+            select _day, {key} from checked where reasons = ''
+            group by all having count(*) > 1
+        ),
+        ranked as (
+            select c._day, c._file_order, c._source_row,
+                   row_number() over (
+                       partition by c._day, {', '.join(f'c.{_q(k)}' for k in dataset.key)}
+                       order by c._file_order, c._source_row) as occurrence
+            from checked c semi join repeated r
+                on c._day is not distinct from r._day and {on}
+            where c.reasons = ''
+        )
+        select _day, _file_order, _source_row from ranked where occurrence > 1
+    """
+    return checked, duplicates, raw
 
 
 def _shape(table: pa.Table, dataset: Dataset, file: LandingFile, order: int,
@@ -235,11 +281,11 @@ def _shape(table: pa.Table, dataset: Dataset, file: LandingFile, order: int,
         cols["_extra"] = pa.nulls(n, pa.string())
     for name in (LINE_ERROR, RAW_LINE):
         cols[name] = table.column(name) if name in present else pa.nulls(n, pa.string())
-    cols["_source_file"] = pa.array([file.rel_path] * n, pa.string())
+    cols["_source_file"] = pa.repeat(pa.scalar(file.rel_path, pa.string()), n)
     cols["_source_row"] = (table.column("_line_number") if "_line_number" in present
-                           else pa.array(range(1, n + 1), pa.int64()))
-    cols["_file_order"] = pa.array([order] * n, pa.int32())
-    cols["_day"] = pa.array([file.business_date] * n, pa.date32())
+                           else pa.array(np.arange(1, n + 1, dtype=np.int64)))
+    cols["_file_order"] = pa.repeat(pa.scalar(order, pa.int32()), n)
+    cols["_day"] = pa.repeat(pa.scalar(file.business_date, pa.date32()), n)
     return pa.table(cols), extras
 
 
@@ -325,11 +371,17 @@ def _ingest_batch(dataset: Dataset, files_by_day: dict[dt.date | None, list[Land
             shaped.append(table)
 
     con.register("src_arrow", pa.concat_tables(shaped) if shaped else _empty_text(dataset))
-    con.execute("create or replace temp table src as select * from src_arrow")
-    con.unregister("src_arrow")
-    checked_sql, raw_sql = validation_sql(dataset)
+    checked_sql, duplicates_sql, raw_sql = validation_sql(dataset)
     con.execute(f"create or replace temp table checked as {checked_sql}")
-    raw = con.sql(raw_sql).to_arrow_table()
+    con.unregister("src_arrow")
+    if duplicates_sql:
+        con.execute(f"""
+            update checked set reasons = 'duplicate_key'
+            from ({duplicates_sql}) d
+            where checked._day is not distinct from d._day
+              and checked._file_order = d._file_order and checked._source_row = d._source_row
+        """)
+    raw = None if None not in outcomes else con.sql(raw_sql).to_arrow_table()
     record_cols = ", ".join(f"'{c}', {_q(c)}" for c in dataset.column_names)
     quarantine = con.sql(f"""
         select _source_file as source_file, _source_row as source_row,
@@ -365,10 +417,20 @@ def _ingest_batch(dataset: Dataset, files_by_day: dict[dt.date | None, list[Land
             select _day, count(*) - count(distinct ({key})) from checked
             where reasons = '' group by 1
         """).fetchall())
-    con.execute("drop table if exists checked; drop table if exists src")
+    staged_root = lake.staging_dir(dataset.name)
+    daily = None not in outcomes
+    if daily:
+        # DuckDB writes the loaded rows straight to Parquet, one folder per day: no round
+        # trip through Arrow for the big table. The target is our own staging folder (a
+        # path, which COPY cannot take as a bound parameter).
+        copy_dir = staged_root / "raw_copy"
+        target = str(copy_dir).replace("'", "''")
+        con.execute(f"copy ({raw_sql}) to '{target}' "
+                    "(format parquet, compression zstd, partition_by (_day))")
+        empty_raw = con.sql(f"{raw_sql} limit 0").to_arrow_table().drop(["_day"])
+    con.execute("drop table if exists checked")
 
     results = []
-    staged_root = lake.staging_dir(dataset.name)
     try:
         for day, day_outcomes in outcomes.items():
             for o in day_outcomes:
@@ -379,9 +441,17 @@ def _ingest_batch(dataset: Dataset, files_by_day: dict[dt.date | None, list[Land
                 if o.rows_quarantined and o.status != "empty":
                     o.status = "loaded_with_quarantine"
                     o.reason = f"{o.rows_quarantined} row(s) quarantined"
-            raw_day = _rows_of_day(raw, day).drop(["_day"])
             q_day = _rows_of_day(quarantine, day).drop(["_day"]).cast(QUARANTINE_SCHEMA)
-            lake.write_partition(lake.raw(dataset.name), day, raw_day, staged_root)
+            if daily:
+                written = sorted((copy_dir / f"_day={day}").glob("*.parquet"))
+                if len(written) == 1:
+                    lake.swap_in_file(lake.raw(dataset.name), day, written[0], staged_root)
+                else:  # no valid row that day (or, unexpectedly, several files): one file
+                    table = (pq.read_table(written) if written else empty_raw)
+                    lake.write_partition(lake.raw(dataset.name), day, table, staged_root)
+            else:
+                raw_day = _rows_of_day(raw, day).drop(["_day"])
+                lake.write_partition(lake.raw(dataset.name), day, raw_day, staged_root)
             lake.write_partition(lake.quarantine(dataset.name), day, q_day, staged_root)
             path = _ledger_path(lake, dataset, day)
             _write_ledger(path, dataset, day, _read_ledger(path), day_outcomes)

@@ -89,6 +89,17 @@ class Lake:
         swap_in(staged, target)
         return target
 
+    def swap_in_file(self, area: Path, business_date: dt.date | None, file: Path,
+                     staged_root: Path) -> Path:
+        """Make an already written Parquet file the partition's only file."""
+        name = partition_name(business_date)
+        staged = staged_root / area.name / name
+        staged.mkdir(parents=True)
+        os.replace(file, staged / "data.parquet")
+        target = area / name
+        swap_in(staged, target)
+        return target
+
     @staticmethod
     def write_file_atomically(table: pa.Table, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
