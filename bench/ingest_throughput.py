@@ -51,8 +51,17 @@ def reference_copy(landing: Path, out: Path, fmt: str) -> float:
     return time.perf_counter() - started
 
 
-OURS = """
-import json, sys, time, resource
+# Peak RSS of this process since exec: VmHWM. (ru_maxrss would include the parent's peak,
+# which Linux carries over to a forked child.)
+PEAK = """
+def peak_rss_mib():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+"""
+
+OURS = PEAK + """
+import json, sys, time
 from collections import defaultdict
 from pathlib import Path
 from orchestration.lib.contract import POS_TRANSACTIONS
@@ -66,12 +75,11 @@ for f in discover(landing, POS_TRANSACTIONS):
     by_day[f.business_date].append(f)
 results = ingest_days(POS_TRANSACTIONS, by_day, lake)
 print(json.dumps({"seconds": time.perf_counter() - started,
-                  "loaded": sum(r.rows_loaded for r in results),
-                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "loaded": sum(r.rows_loaded for r in results), "rss_mib": peak_rss_mib()}))
 """
 
-DAGSTER = """
-import json, os, sys, time, resource
+DAGSTER = PEAK + """
+import json, os, sys, time
 import dagster as dg
 from orchestration.definitions import defs
 d = defs()
@@ -82,8 +90,7 @@ with dg.instance_for_test() as instance:
         tags={"dagster/asset_partition_range_start": sys.argv[1],
               "dagster/asset_partition_range_end": sys.argv[2]},
         run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
-print(json.dumps({"seconds": time.perf_counter() - started,
-                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+print(json.dumps({"seconds": time.perf_counter() - started, "rss_mib": peak_rss_mib()}))
 """
 
 
