@@ -194,16 +194,25 @@ def _typed(col: Column) -> str:
     c, v = _q(col.name), _v(col)
     if col.type == "bool":
         return (f"case when lower({v}) in ({_lit(_BOOL_TRUE)}) then true "
-                f"when lower({v}) in ({_lit(_BOOL_FALSE)}) then false end as {c}")
+                f"when lower({v}) in ({_lit(_BOOL_FALSE)}) then false end")
     if col.type == "string":
-        return f"nullif({c}, '') as {c}"
+        return f"nullif({c}, '')"
     if col.type in ("timestamp", "json_array"):
-        return f"{v} as {c}"
+        return v
     if col.type == "decimal":
-        return f"cast({_num(col)} as {RAW_TYPES['decimal']}) as {c}"
+        return f"cast({_num(col)} as {RAW_TYPES['decimal']})"
     if col.type == "date":
-        return f"{_q('__d_' + col.name)} as {c}"
-    return f"cast({v} as {RAW_TYPES[col.type]}) as {c}"
+        return _q("__d_" + col.name)
+    return f"cast({v} as {RAW_TYPES[col.type]})"
+
+
+def _record_sql(dataset: Dataset) -> str:
+    """The row as read, as JSON text: the contract columns and extras, or the raw line."""
+    pairs = ", ".join(f"'{c}', {_q(c)}" for c in dataset.column_names)
+    return (f"(case when {RAW_LINE} is not null "
+            f"then json_object('_line', {RAW_LINE}, '_error', {LINE_ERROR}) "
+            f"else json_merge_patch(coalesce(_extra, '{{}}'), json_object({pairs})) "
+            "end)::varchar")
 
 
 def validation_sql(dataset: Dataset) -> tuple[str, str | None, str]:
@@ -220,16 +229,25 @@ def validation_sql(dataset: Dataset) -> tuple[str, str | None, str]:
         none = " and ".join(f"{_v(cols[c])} is null" for c in dataset.at_least_one_of)
         row_checks.append(f"case when {none} then 'no_scores' end")
     texts, casts = _prepared(dataset)
+    # Only typed values (for valid rows) and the original text as JSON (for rejected rows)
+    # are materialised: keeping every text column too would double the work.
+    typed = ", ".join(f"case when reasons = '' then {_typed(c)} end as {_q(c.name)}"
+                      for c in dataset.columns)
     checked = f"""
         with texts as (select *, {texts} from src_arrow),
-        prepared as (select *, {casts} from texts)
-        select *,
-            case when {LINE_ERROR} is not null then split_part({LINE_ERROR}, ':', 1)
-                 else concat_ws(';', {', '.join(row_checks)}) end as reasons
-        from prepared
+        prepared as (select *, {casts} from texts),
+        flagged as (
+            select *,
+                case when {LINE_ERROR} is not null then split_part({LINE_ERROR}, ':', 1)
+                     else concat_ws(';', {', '.join(row_checks)}) end as reasons
+            from prepared
+        )
+        select _day, _file_order, _source_row, _source_file, _extra, reasons, {typed},
+            case when reasons <> '' then {_record_sql(dataset)} end as record
+        from flagged
     """
     raw = f"""
-        select {', '.join(_typed(c) for c in dataset.columns)}, _extra, _source_file,
+        select {', '.join(_q(c.name) for c in dataset.columns)}, _extra, _source_file,
                _source_row, _day
         from checked where reasons = '' order by _day, _file_order, _source_row
     """
@@ -392,24 +410,22 @@ def _ingest_batch(dataset: Dataset, files_by_day: dict[dt.date | None, list[Land
     con.register("src_arrow", pa.concat_tables(shaped) if shaped else _empty_text(dataset))
     checked_sql, duplicates_sql, raw_sql = validation_sql(dataset)
     con.execute(f"create or replace temp table checked as {checked_sql}")
-    con.unregister("src_arrow")
     if duplicates_sql:
         con.execute(f"""
-            update checked set reasons = 'duplicate_key'
-            from ({duplicates_sql}) d
+            update checked set reasons = 'duplicate_key', record = d.record
+            from (select d.*, {_record_sql(dataset).replace(RAW_LINE, 's.' + RAW_LINE)
+                               .replace(LINE_ERROR, 's.' + LINE_ERROR)} as record
+                  from ({duplicates_sql}) d
+                  join src_arrow s on s._day is not distinct from d._day
+                   and s._file_order = d._file_order and s._source_row = d._source_row) d
             where checked._day is not distinct from d._day
               and checked._file_order = d._file_order and checked._source_row = d._source_row
         """)
+    con.unregister("src_arrow")
     raw = None if None not in outcomes else con.sql(raw_sql).to_arrow_table()
-    record_cols = ", ".join(f"'{c}', {_q(c)}" for c in dataset.column_names)
-    quarantine = con.sql(f"""
+    quarantine = con.sql("""
         select _source_file as source_file, _source_row as source_row,
-               string_split(reasons, ';') as reasons,
-               case when {RAW_LINE} is not null
-                    then json_object('_line', {RAW_LINE}, '_error', {LINE_ERROR})
-                    else json_merge_patch(coalesce(_extra, '{{}}'), json_object({record_cols}))
-               end::varchar as record,
-               _day
+               string_split(reasons, ';') as reasons, record, _day
         from checked where reasons <> '' order by _day, _file_order, _source_row
     """).to_arrow_table()
     loaded = dict(con.sql("""
