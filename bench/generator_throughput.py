@@ -16,38 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
-from orchestration.generator import GeneratorConfig, generate
-from orchestration.generator.simulate import _Simulation
-from orchestration.generator.writers import write_daily_csv
-
-
-def pos_stage(cfg: GeneratorConfig, out: Path) -> tuple[int, dict[str, float]]:
-    """Only what till lines need: members, purchases, receipts, Parquet files."""
-    t: dict[str, float] = {}
-    start = time.perf_counter()
-    sim = _Simulation(cfg)
-    stores = sim.stores()
-    sim.store_ids = stores["store_id"].to_numpy()[:-1]
-    sim.products()
-    sim.member_traits()
-    sim.member_register()
-    t["members"] = time.perf_counter() - start
-    mark = time.perf_counter()
-    purchases = sim.purchases()
-    t["purchases"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    sales = sim.till(purchases)
-    t["till lines"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    table = sim.transactions_table(sales)
-    t["arrow table"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    write_daily_csv(table, out / "pos" / "transactions", "parquet",
-                    np.datetime64(cfg.start, "D"), lambda: None)
-    t["write parquet"] = time.perf_counter() - mark
-    return table.num_rows, t
+from orchestration.generator import GeneratorConfig, generate, generate_till_lines
 
 
 def main() -> None:
@@ -58,7 +27,8 @@ def main() -> None:
     cfg = GeneratorConfig(members=args.members, days=args.days, start=dt.date(2025, 1, 1),
                           csv_format="parquet")
     with tempfile.TemporaryDirectory() as tmp:
-        lines, stages = pos_stage(cfg, Path(tmp) / "pos_only")
+        stages: dict[str, float] = {}
+        lines = generate_till_lines(cfg, Path(tmp) / "pos_only", timings=stages)
         pos_seconds = sum(stages.values())
         started = time.perf_counter()
         result = generate(cfg, Path(tmp) / "all")

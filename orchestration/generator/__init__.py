@@ -45,10 +45,20 @@ class GenerationResult:
         return self.rows["pos_transactions"]
 
 
-def generate_till_lines(cfg: GeneratorConfig, landing_dir: Path) -> int:
+def generate_till_lines(cfg: GeneratorConfig, landing_dir: Path,
+                        timings: dict[str, float] | None = None) -> int:
     """Only the point-of-sale files (stores, products, daily till lines), for benchmarks
-    that need many lines fast; the format is ``cfg.csv_format``. Returns the line count."""
+    that need many lines fast; the format is ``cfg.csv_format``. Returns the line count.
+    ``timings``, when given, receives the seconds of each stage."""
     from .simulate import _Simulation
+
+    clock = {"last": time.perf_counter()}
+
+    def lap(stage: str) -> None:
+        now = time.perf_counter()
+        if timings is not None:
+            timings[stage] = now - clock["last"]
+        clock["last"] = now
 
     sim = _Simulation(cfg)
     stores = sim.stores()
@@ -56,13 +66,20 @@ def generate_till_lines(cfg: GeneratorConfig, landing_dir: Path) -> int:
     products = sim.products()
     sim.member_traits()
     sim.member_register()
-    table = sim.transactions_table(sim.till(sim.purchases()))
+    lap("members")
+    purchases = sim.purchases()
+    lap("purchases")
+    sales = sim.till(purchases)
+    lap("till lines")
+    table = sim.transactions_table(sales)
+    lap("arrow table")
     for df, rel in ((stores, SNAPSHOT_PATHS["pos_stores"]),
                     (products, SNAPSHOT_PATHS["pos_products"])):
         write_table(pa.Table.from_pandas(df, preserve_index=False), landing_dir / f"{rel}.csv",
                     "csv")
     write_daily_csv(table, landing_dir / DAILY_PATHS["pos_transactions"][0], cfg.csv_format,
                     np.datetime64(cfg.start, "D"), lambda: None)
+    lap(f"write {cfg.csv_format}")
     return table.num_rows
 
 

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .contract import RAW_TYPES, Column, Dataset
@@ -500,9 +502,22 @@ def _ingest_batch(dataset: Dataset, files_by_day: dict[dt.date | None, list[Land
     return results
 
 
-def _rows_of_day(table: pa.Table, day: dt.date | None) -> pa.Table:
-    import pyarrow.compute as pc
+def preview_rows(lake: Lake, dataset: Dataset, day: dt.date | None,
+                 limit: int = 5) -> pd.DataFrame:
+    """A few loaded rows of a partition for the UI, without the personal-data columns."""
+    folder = lake.raw(dataset.name) / partition_name(day)
+    cols = [c for c in dataset.column_names if c not in dataset.pii_columns]
+    if not folder.exists():
+        return pd.DataFrame(columns=cols)
+    con = duckdb.connect()
+    try:
+        return con.execute(f"select {', '.join(_q(c) for c in cols)} from read_parquet($p) "
+                           f"limit {int(limit)}", {"p": str(folder / "*.parquet")}).fetchdf()
+    finally:
+        con.close()
 
+
+def _rows_of_day(table: pa.Table, day: dt.date | None) -> pa.Table:
     if day is None:
         return table
     return table.filter(pc.equal(table.column("_day"), pa.scalar(day, pa.date32())))

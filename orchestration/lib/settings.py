@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +46,8 @@ class Settings:
     timezone: str
     currency: str
     first_business_date: dt.date
-    pii_key: str
+    # never in a repr: a Settings object in a log or a test failure must not show the key
+    pii_key: str = field(repr=False)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

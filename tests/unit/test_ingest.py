@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration.lib.contract import CRM_MEMBERS, POS_TRANSACTIONS
-from orchestration.lib.ingest import ingest_partition
+from orchestration.lib.ingest import ingest_partition, preview_rows
 from orchestration.lib.lake import Lake
 from orchestration.lib.landing import discover
 from orchestration.lib.reconcile import reconcile
@@ -185,8 +185,28 @@ def test_same_files_again_is_a_no_op_and_a_corrected_file_replaces_its_rows(
     assert sum(1 for _, _, current in ledger if current) == 2
 
 
-def test_members_keep_personal_data_out_of_the_preview_columns() -> None:
-    assert set(CRM_MEMBERS.pii_columns) == {"email", "phone", "full_name", "birth_date"}
+def test_the_ui_preview_of_members_shows_no_personal_data(tmp_path: Path) -> None:
+    landing, lake = tmp_path / "landing", Lake(tmp_path / "lake")
+    folder = landing / "crm" / "members"
+    folder.mkdir(parents=True)
+    (folder / "2026-03-01.csv").write_text(
+        "member_id,email,phone,full_name,birth_date,city,enrolled_at,updated_at\n"
+        "M1,wang.fang@example.com,13800138000,王芳,1985-06-07,Hangzhou,"
+        "2025-01-01T10:00:00+08:00,2026-03-01T01:00:00+08:00\n")
+    files = discover(landing, CRM_MEMBERS)
+    ingest_partition(CRM_MEMBERS, files, lake, DAY)
+    preview = preview_rows(lake, CRM_MEMBERS, DAY)
+    assert list(preview["member_id"]) == ["M1"] and list(preview["city"]) == ["Hangzhou"]
+    shown = preview.astype(str).to_numpy().ravel().tolist() + list(preview.columns)
+    for secret in ("wang.fang@example.com", "13800138000", "王芳", "1985-06-07", "email",
+                   "phone", "full_name", "birth_date"):
+        assert not any(secret in str(cell) for cell in shown), secret
+
+
+def test_settings_never_show_the_pii_key() -> None:
+    from orchestration.lib.settings import Settings
+
+    assert "s3cret" not in repr(Settings.from_env({"LOYALTY_PII_KEY": "s3cret"}))
 
 
 def test_file_names_without_a_valid_date_are_reported(landing: Path) -> None:

@@ -5,23 +5,21 @@ import datetime as dt
 from collections import defaultdict
 
 import dagster as dg
-import duckdb
 
-from orchestration.defs.partitions import daily_partitions, single_run
+from orchestration.defs.partitions import daily_partitions, days_of, single_run
 from orchestration.lib.contract import Dataset
-from orchestration.lib.ingest import PartitionResult, ingest_days, reject_unassigned
+from orchestration.lib.ingest import (
+    PartitionResult,
+    ingest_days,
+    preview_rows,
+    reject_unassigned,
+)
 from orchestration.lib.landing import discover
 from orchestration.lib.metadata import markdown_table
 from orchestration.lib.storage import LoyaltyStorage
 
 OWNER = "team:data-engineering"
 
-
-def days_of(context: dg.AssetExecutionContext) -> list[dt.date]:
-    """The business days of the run's partition window (one day, or a backfill range)."""
-    window = context.partition_time_window
-    start, end = window.start.date(), window.end.date()
-    return [start + dt.timedelta(days=i) for i in range((end - start).days)]
 
 
 def _summary(dataset: Dataset, results: list[PartitionResult]) -> dict:
@@ -49,23 +47,6 @@ def _summary(dataset: Dataset, results: list[PartitionResult]) -> dict:
         "rejected_files": dg.MetadataValue.json(rejected),
         "schema_drift_columns": dg.MetadataValue.json(drift),
     }
-
-
-def _preview(storage: LoyaltyStorage, dataset: Dataset, day: dt.date | None) -> str:
-    """A few loaded rows as Markdown, without the personal-data columns."""
-    from orchestration.lib.lake import partition_name
-
-    folder = storage.lake.raw(dataset.name) / partition_name(day)
-    if not folder.exists():
-        return "(no rows)"
-    cols = ", ".join(f'"{c}"' for c in dataset.column_names if c not in dataset.pii_columns)
-    con = duckdb.connect()
-    try:
-        df = con.execute(f"select {cols} from read_parquet($p) limit 5",
-                         {"p": str(folder / "*.parquet")}).fetchdf()
-    finally:
-        con.close()
-    return markdown_table(df)
 
 
 def build_ingest_asset(dataset: Dataset) -> dg.AssetsDefinition:
@@ -115,7 +96,8 @@ def build_ingest_asset(dataset: Dataset) -> dg.AssetsDefinition:
         last_day = max((r.business_date for r in results if r.business_date), default=None)
         return dg.MaterializeResult(metadata={
             **_summary(dataset, results),
-            "preview": dg.MetadataValue.md(_preview(storage, dataset, last_day)),
+            "preview": dg.MetadataValue.md(
+                markdown_table(preview_rows(storage.lake, dataset, last_day))),
         })
 
     return _ingest

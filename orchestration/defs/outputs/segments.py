@@ -4,8 +4,7 @@
 import dagster as dg
 
 from orchestration.defs.dbt.assets import dbt_asset_key
-from orchestration.defs.ingest.factory import days_of
-from orchestration.defs.partitions import daily_partitions, single_run
+from orchestration.defs.partitions import daily_partitions, days_of, single_run
 from orchestration.lib.metadata import markdown_table
 from orchestration.lib.storage import WAREHOUSE_POOL, LoyaltyStorage
 

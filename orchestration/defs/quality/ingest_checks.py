@@ -4,8 +4,7 @@
 import dagster as dg
 import duckdb
 
-from orchestration.defs.ingest.factory import days_of
-from orchestration.defs.partitions import daily_partitions
+from orchestration.defs.partitions import daily_partitions, days_of
 from orchestration.lib.contract import DATASETS, Dataset
 from orchestration.lib.gx_runner import load_suite, run_suite
 from orchestration.lib.lake import partition_name
