@@ -45,3 +45,53 @@
     {{ date_column }} between cast('{{ var("min_business_date") }}' as date)
         and cast('{{ var("max_business_date") }}' as date)
 {%- endmacro %}
+
+{#- A UTC timestamp as wall-clock time in `timezone_expression`, e.g. to take a local date. -#}
+{% macro from_utc(ts, timezone_expression) -%}
+    {{ return(adapter.dispatch('from_utc', 'loyalty')(ts, timezone_expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__from_utc(ts, timezone_expression) -%}
+    cast(timezone({{ timezone_expression }}, timezone('UTC', {{ ts }})) as timestamp)
+{%- endmacro %}
+
+{#- One field of a JSON object held as text, as text. -#}
+{% macro json_field(json_expression, field) -%}
+    {{ return(adapter.dispatch('json_field', 'loyalty')(json_expression, field)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_field(json_expression, field) -%}
+    json_extract_string({{ json_expression }}, '$.{{ field }}')
+{%- endmacro %}
+
+{#- The elements of a JSON array column as rows: (id_column, element_number from 1,
+    element as JSON text), read from `relation`. -#}
+{% macro explode_json_array(relation, id_column, json_column) -%}
+    {{ return(adapter.dispatch('explode_json_array', 'loyalty')(relation, id_column, json_column)) }}
+{%- endmacro %}
+
+{% macro duckdb__explode_json_array(relation, id_column, json_column) -%}
+    select
+        {{ id_column }},
+        cast(unnest(generate_series(1, len(elements))) as integer) as element_number,
+        cast(unnest(elements) as varchar) as element
+    from (
+        select
+            {{ id_column }},
+            cast(from_json({{ json_column }}, '["json"]') as json []) as elements
+        from {{ relation }}
+    )
+{%- endmacro %}
+
+{#- Whole days from one date to another (later = positive). -#}
+{% macro days_between(start_date, end_date) -%}
+    {{ return(adapter.dispatch('days_between', 'loyalty')(start_date, end_date)) }}
+{%- endmacro %}
+
+{% macro default__days_between(start_date, end_date) -%}
+    {{ dbt.datediff(start_date, end_date, 'day') }}
+{%- endmacro %}
+
+{% macro duckdb__days_between(start_date, end_date) -%}
+    date_diff('day', {{ start_date }}, {{ end_date }})
+{%- endmacro %}

@@ -31,18 +31,18 @@ def rfm_scores(daily: pd.DataFrame, as_of: dt.date, grid: pd.DataFrame,
                window_days: int = WINDOW_DAYS) -> pd.DataFrame:
     """Score every member with at least one purchase in ``(as_of - window_days, as_of]``.
 
-    ``daily`` has one row per member and day: member_id, sales_date, receipts, net_spend.
+    ``daily`` has one row per member and day: member_id, sales_date, purchases, net_spend.
     ``grid`` has recency_score, frequency_monetary_score, rfm_segment.
     """
     start = as_of - dt.timedelta(days=window_days)
     dates = pd.to_datetime(daily["sales_date"]).dt.date
     window = daily[(dates > start) & (dates <= as_of)].copy()
     window["sales_date"] = pd.to_datetime(window["sales_date"])
-    bought = window[window["receipts"] > 0]
+    bought = window[window["purchases"] > 0]
     if bought.empty:
         return pd.DataFrame(columns=COLUMNS)
     last = bought.groupby("member_id")["sales_date"].max()
-    agg = window.groupby("member_id").agg(frequency=("receipts", "sum"),
+    agg = window.groupby("member_id").agg(frequency=("purchases", "sum"),
                                           monetary=("net_spend", "sum"))
     agg = agg.loc[last.index]
     agg["monetary"] = agg["monetary"].astype(float)

@@ -5,6 +5,7 @@ Figures are checked against values computed independently from the landing files
 
 import datetime as dt
 import hashlib
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -13,7 +14,12 @@ import pandas as pd
 import pytest
 
 from orchestration.generator import GeneratorConfig, generate
-from orchestration.lib.contract import CRM_MEMBERS, POS_TRANSACTIONS
+from orchestration.lib.contract import (
+    CRM_MEMBERS,
+    ONLINE_ORDERS,
+    POS_TRANSACTIONS,
+    SURVEY_RESPONSES,
+)
 from orchestration.lib.landing import discover, read_as_text
 from orchestration.lib.settings import Settings
 
@@ -59,7 +65,13 @@ def _query(settings: Settings, sql: str, params: dict | None = None) -> list[tup
         return con.execute(sql, params or {}).fetchall()
 
 
-def test_every_asset_is_materialised_and_every_check_passed(pipeline) -> None:
+# What the injected faults legitimately trip, as warnings: points of a member whose register
+# row was quarantined, and purchase points of receipts whose lines were quarantined.
+EXPECTED_WARNINGS = {"relationships_fct_points_ledger_member_id__member_id__ref_stg_crm__members_",
+                     "purchase_points_follow_tier_rules"}
+
+
+def test_every_asset_is_materialised_and_every_blocking_check_passed(pipeline) -> None:
     settings, _, report, _ = pipeline
     assert len(report.runs) == 2
     instance = dg.DagsterInstance.get()
@@ -73,11 +85,17 @@ def test_every_asset_is_materialised_and_every_check_passed(pipeline) -> None:
         for run_id in report.runs
         for e in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
     ]
-    assert len(evaluations) > 20
-    assert all(ev.passed for ev in evaluations), [ev.check_name for ev in evaluations
-                                                  if not ev.passed]
+    assert len(evaluations) > 200
+    failed = {ev.check_name for ev in evaluations if not ev.passed
+              and ev.severity == dg.AssetCheckSeverity.ERROR}
+    warned = {ev.check_name for ev in evaluations if not ev.passed
+              and ev.severity == dg.AssetCheckSeverity.WARN}
+    assert failed == set()
+    assert warned <= EXPECTED_WARNINGS
     names = {ev.check_name for ev in evaluations}
-    assert {"rows_reconcile", "great_expectations", "unique_dim_members_member_id"} <= names
+    assert {"rows_reconcile", "great_expectations", "unique_dim_members_member_id",
+            "points_balance_matches_ledger", "assert_satisfaction_nps_in_range",
+            "every_identified_purchase_has_one_journey"} <= names
 
 
 def test_till_lines_are_all_loaded_or_quarantined(pipeline) -> None:
@@ -96,30 +114,52 @@ def test_till_lines_are_all_loaded_or_quarantined(pipeline) -> None:
     assert any("semicolon" in p and "wrong_delimiter" in r for p, r in rejected)
 
 
+def _kept(settings: Settings, dataset, frame: pd.DataFrame) -> pd.DataFrame:
+    """The landing rows the warehouse loaded: quarantined rows left out."""
+    refused = set(_query(settings, f"select source_file, source_row "
+                                   f"from quarantine.{dataset.name}"))
+    return frame[[(f, r) not in refused
+                  for f, r in zip(frame["_file"], frame["_row"], strict=True)]]
+
+
+def _online_net_by_account(settings: Settings, skip: set[str]) -> pd.Series:
+    """Net item spend per account from the order files: the latest version of each order
+    counts, cancelled orders count nothing, a returned order nets to zero."""
+    orders = _kept(settings, ONLINE_ORDERS, _landing_frame(settings, ONLINE_ORDERS, skip))
+    orders = orders.assign(at=pd.to_datetime(orders["status_updated_at"], utc=True))
+    latest = orders.sort_values(["at", "_file", "_row"]).drop_duplicates("order_id", keep="last")
+    latest = latest[~latest["status"].str.lower().isin(["cancelled", "returned"])]
+    net = latest["items"].map(lambda items: sum(
+        float(i["quantity"]) * float(i["unit_price"]) - float(i.get("discount_amount") or 0)
+        for i in json.loads(items)))
+    return net.groupby(latest["account_id"]).sum()
+
+
 def test_member_spend_matches_the_landing_files(pipeline) -> None:
+    """Till lines by card plus online orders by account, computed from the landing files
+    with pandas, equal each member's lifetime net spend in dim_members."""
     settings, _, _, _ = pipeline
     rejected = {p for (p,) in _query(settings, "select path from ops.ingest_ledger "
                                                "where status = 'rejected'")}
-    lines = _landing_frame(settings, POS_TRANSACTIONS, skip=rejected)
-    refused = set(_query(settings, "select source_file, source_row "
-                                   "from quarantine.pos_transactions"))
-    kept = [(f, r) not in refused for f, r in zip(lines["_file"], lines["_row"], strict=True)]
-    lines = lines[kept]
+    lines = _kept(settings, POS_TRANSACTIONS,
+                  _landing_frame(settings, POS_TRANSACTIONS, skip=rejected))
     # members whose only register row was refused are unknown to the warehouse
-    members = _landing_frame(settings, CRM_MEMBERS)
-    refused_members = set(_query(settings, "select source_file, source_row "
-                                           "from quarantine.crm_members"))
-    members = members[[(f, r) not in refused_members
-                       for f, r in zip(members["_file"], members["_row"], strict=True)]]
+    members = _kept(settings, CRM_MEMBERS, _landing_frame(settings, CRM_MEMBERS))
     members = members.drop_duplicates("member_id", keep="last")
     card_to_member = dict(zip(members["card_id"], members["member_id"], strict=True))
+    with_account = members[members["online_account_id"].fillna("").str.strip() != ""]
+    account_to_member = with_account.set_index("online_account_id")["member_id"]
     lines = lines.assign(amount=pd.to_numeric(lines["net_amount"]),
                          member_id=lines["member_card_id"].map(card_to_member))
-    expected = lines.dropna(subset=["member_id"]).groupby("member_id")["amount"].sum()
+    till = lines.dropna(subset=["member_id"]).groupby("member_id")["amount"].sum()
+    online = _online_net_by_account(settings, rejected)
+    online.index = online.index.map(account_to_member)
+    online = online[online.index.notna()].groupby(level=0).sum()
+    expected = till.add(online, fill_value=0)
     got = dict(_query(settings, "select member_id, lifetime_net_spend from marts.dim_members"))
-    assert len(expected) > 100
+    assert len(till) > 100 and len(online) > 50
     for member_id, amount in expected.items():
-        assert float(got[member_id]) == pytest.approx(amount, abs=0.005), member_id
+        assert float(got[member_id]) == pytest.approx(amount, abs=0.01), member_id
     no_purchase = set(got) - set(expected.index)
     assert all(float(got[m]) == 0 for m in no_purchase)
 
@@ -137,18 +177,24 @@ def test_one_row_per_register_member_and_no_personal_data_downstream(pipeline) -
     for col in ("email", "phone", "full_name", "birth_date"):
         pii |= {v for v in members[col].dropna() if len(v) >= 6}
     assert len(pii) > 500
+    # what respondents typed: e-mails everywhere but staging's hashes, comments past staging
+    surveys = _landing_frame(settings, SURVEY_RESPONSES)
+    pii |= {v for v in surveys["email"].dropna() if len(v) >= 6}
+    comments = {v for v in surveys["comment"].dropna() if len(v) >= 6}
+    assert comments
     tables = _query(settings, "select table_schema, table_name from information_schema.tables "
                               "where table_schema in ('staging', 'intermediate', 'marts', "
                               "'scores', 'outputs')")
     for schema, table in tables:
         cols = [c for (c,) in _query(
             settings, "select column_name from information_schema.columns where "
-                      "table_schema = $s and table_name = $t and data_type = 'VARCHAR'",
+                      "table_schema = $s and table_name = $t and data_type in ('VARCHAR', 'DATE')",
             {"s": schema, "t": table})]
+        forbidden = pii if schema == "staging" else pii | comments
         for col in cols:
-            values = {v for (v,) in _query(settings, f'select distinct "{col}" from '
-                                                     f'"{schema}"."{table}"')}
-            assert not values & pii, f"{schema}.{table}.{col} holds personal data"
+            values = {v for (v,) in _query(settings, f'select distinct cast("{col}" as varchar) '
+                                                     f'from "{schema}"."{table}"')}
+            assert not values & forbidden, f"{schema}.{table}.{col} holds personal data"
 
 
 def test_scores_and_segments_for_the_latest_day(pipeline) -> None:
@@ -157,9 +203,9 @@ def test_scores_and_segments_for_the_latest_day(pipeline) -> None:
     rows = _query(settings, "select count(*), count(distinct member_id), min(as_of_date), "
                             "max(as_of_date) from scores.member_rfm")
     assert rows == [(report.members_scored, report.members_scored, last, last)]
-    # members scored = members with a purchase receipt in the 365 days to the as-of date
+    # members scored = members with a purchase (till or online) in the 365 days to the as-of date
     [(buyers,)] = _query(settings, "select count(distinct member_id) from "
-                                   "marts.fct_member_daily_sales where receipts > 0 "
+                                   "marts.fct_member_daily_sales where purchases > 0 "
                                    "and sales_date <= $d", {"d": last})
     assert report.members_scored == buyers > 50
     segments = dict(_query(settings, "select rfm_segment, count(*) from "

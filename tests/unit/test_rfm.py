@@ -15,7 +15,7 @@ def _grid() -> pd.DataFrame:
 
 
 def _daily(rows: list[tuple[str, str, int, float]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["member_id", "sales_date", "receipts", "net_spend"])
+    return pd.DataFrame(rows, columns=["member_id", "sales_date", "purchases", "net_spend"])
 
 
 def test_quintiles_rank_members_and_ties_share_a_score() -> None:

@@ -17,8 +17,9 @@ OWNER = "team:crm-analytics"
     group_name="scoring",
     description=(
         "RFM scores, one row per member per as-of date (the partition day), in "
-        "`scores.member_rfm`. Recency = days since the last purchase, frequency = purchase "
-        f"receipts and monetary = net spend (after refunds) in the {WINDOW_DAYS} days up to "
+        "`scores.member_rfm`. Recency = days since the last purchase, frequency = "
+        "purchases (till receipts and online orders) and monetary = net spend (after "
+        f"refunds) in the {WINDOW_DAYS} days up to "
         "the as-of date; each scored 1-5 by quintile among members who bought in that window. "
         "The segment comes from the editable grid `reference.rfm_segments`."
     ),
@@ -36,7 +37,7 @@ def member_rfm(context: dg.AssetExecutionContext,
     with storage.connect() as con:
         grid = con.execute("select * from reference.rfm_segments").fetchdf()
         daily = con.execute(
-            "select member_id, sales_date, receipts, net_spend from marts.fct_member_daily_sales "
+            "select member_id, sales_date, purchases, net_spend from marts.fct_member_daily_sales "
             "where sales_date > $first - interval (cast($window as integer)) day "
             "and sales_date <= $last",
             {"first": days[0], "last": days[-1], "window": WINDOW_DAYS},

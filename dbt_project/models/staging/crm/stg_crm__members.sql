@@ -10,18 +10,25 @@ source as (
     select * from {{ source('crm', 'crm_members') }}
 ),
 
+as_of as (
+    -- ages are measured at the latest register delivery, so a rebuild gives the same bands
+    select max(business_date) as as_of_date from source
+),
+
 latest as (
     select
-        *,
+        source.*,
+        {{ days_between('source.birth_date', 'as_of.as_of_date') }} as age_days,
         row_number() over (
-            partition by member_id
+            partition by source.member_id
             order by
-                {{ to_utc('updated_at', "'" ~ var('default_timezone') ~ "'") }} desc,
-                business_date desc,
-                _source_file desc,
-                _source_row desc
+                {{ to_utc('source.updated_at', "'" ~ var('default_timezone') ~ "'") }} desc,
+                source.business_date desc,
+                source._source_file desc,
+                source._source_row desc
         ) as version_rank
     from source
+    cross join as_of
 ),
 
 renamed as (
@@ -33,7 +40,22 @@ renamed as (
         -- pseudonymised and generalised personal data
         {{ pseudonymise('email') }} as email_hash,
         {{ pseudonymise("regexp_replace(phone, '[^0-9]', '', 'g')") }} as phone_hash,
-        year(birth_date) as birth_year,
+        case
+            when birth_date is null then 'unknown'
+            when age_days < 18 * 365.25
+                then 'under 18'
+            when age_days < 25 * 365.25
+                then '18-24'
+            when age_days < 35 * 365.25
+                then '25-34'
+            when age_days < 45 * 365.25
+                then '35-44'
+            when age_days < 55 * 365.25
+                then '45-54'
+            when age_days < 65 * 365.25
+                then '55-64'
+            else '65+'
+        end as age_band,
         upper(left(trim(gender), 1)) as gender,
         left(trim(postcode), 3) as postcode_district,
         city,

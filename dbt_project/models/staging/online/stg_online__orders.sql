@@ -1,0 +1,83 @@
+{{ config(materialized='table') }}
+
+-- One row per online order: the latest status version wins (status_updated_at, then the
+-- latest file). The time each status was first reached is kept from the earlier versions.
+with
+
+source as (
+    select * from {{ source('online', 'online_orders') }}
+),
+
+versions as (
+    select
+        *,
+        {{ to_utc('status_updated_at', "'UTC'") }} as status_updated_at_utc,
+        lower(trim(status)) as order_status
+    from source
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by order_id
+            order by status_updated_at_utc desc, business_date desc, _source_file desc, _source_row desc
+        ) as version_rank
+    from versions
+),
+
+status_times as (
+    select
+        order_id,
+        count(*) as status_versions,
+        min(business_date) as first_business_date,
+        min(case when order_status = 'paid' then status_updated_at_utc end) as paid_at,
+        min(case when order_status = 'shipped' then status_updated_at_utc end) as shipped_at,
+        min(case when order_status = 'delivered' then status_updated_at_utc end) as delivered_at,
+        min(case when order_status = 'cancelled' then status_updated_at_utc end) as cancelled_at,
+        min(case when order_status = 'returned' then status_updated_at_utc end) as returned_at
+    from versions
+    group by order_id
+),
+
+renamed as (
+    select
+        -- ids
+        ranked.order_id,
+        nullif(trim(ranked.account_id), '') as account_id,
+        nullif(trim(ranked.pickup_store_id), '') as pickup_store_id,
+        -- attributes
+        lower(ranked.channel) as channel,
+        lower(ranked.device) as device,
+        coalesce(lower(ranked.fulfilment), 'delivery') as fulfilment,
+        ranked.order_status,
+        lower(ranked.payment_method) as payment_method,
+        nullif(trim(ranked.coupon_code), '') as coupon_code,
+        ranked.order_status = 'cancelled' as is_cancelled,
+        ranked.order_status = 'returned' as is_returned,
+        status_times.status_versions,
+        -- amounts
+        coalesce(ranked.shipping_fee, 0) as shipping_fee,
+        ranked.order_total,
+        -- timestamps (online data is UTC) and the local business day
+        {{ to_utc('ranked.placed_at', "'UTC'") }} as placed_at,
+        cast({{ from_utc(to_utc('ranked.placed_at', "'UTC'"), "'" ~ var('default_timezone') ~ "'") }} as date)
+            as placed_date,
+        status_times.paid_at,
+        status_times.shipped_at,
+        status_times.delivered_at,
+        status_times.cancelled_at,
+        status_times.returned_at,
+        ranked.status_updated_at_utc as status_updated_at,
+        cast({{ from_utc('ranked.status_updated_at_utc', "'" ~ var('default_timezone') ~ "'") }} as date)
+            as status_updated_date,
+        -- lineage
+        status_times.first_business_date,
+        ranked.business_date as latest_business_date,
+        ranked.items as items_json
+    from ranked
+    inner join status_times on ranked.order_id = status_times.order_id
+    where ranked.version_rank = 1
+)
+
+select * from renamed
