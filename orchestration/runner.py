@@ -78,19 +78,6 @@ def unmaterialised_days(instance: dg.DagsterInstance, graph, keys, days: list[dt
     return sorted(missing)
 
 
-def _has_scores(settings: Settings, day: dt.date) -> bool:
-    if not settings.warehouse_path.exists():
-        return False
-    with connect(settings.warehouse_path, read_only=True) as con:
-        exists = con.execute("select count(*) from information_schema.tables where "
-                             "table_schema = 'outputs' and table_name = 'member_segments'"
-                             ).fetchone()[0]
-        if not exists:
-            return False
-        return con.execute("select count(*) > 0 from outputs.member_segments "
-                           "where as_of_date = $d", {"d": day}).fetchone()[0]
-
-
 def run_all(settings: Settings, log=print) -> RunReport:
     """Materialise everything for the landing folder's days; safe to run again."""
     from orchestration.definitions import defs as load_defs
@@ -139,7 +126,8 @@ def run_all(settings: Settings, log=print) -> RunReport:
         log(f"✓ the lake is up to date with the {len(days)} landing days")
 
     last = days[-1]
-    if report.changed_days or not _has_scores(settings, last):
+    # scoring and outputs of the last day, unless every one of them is already there
+    if report.changed_days or unmaterialised_days(instance, graph, scoring, [last]):
         log(f"→ scoring and outputs as of {last}")
         result = job.execute_in_process(
             instance=instance,

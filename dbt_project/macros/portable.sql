@@ -95,3 +95,30 @@
 {% macro duckdb__days_between(start_date, end_date) -%}
     date_diff('day', {{ start_date }}, {{ end_date }})
 {%- endmacro %}
+
+{#- Post-hook of the incremental staging models that keep an id's first delivery: after a
+    run over the window, remove copies of the window's ids kept on LATER business days (a
+    late file for an earlier day makes the earlier copy the first delivery). Without vars
+    the window ends in 2999 and this deletes nothing. -#}
+{% macro drop_later_deliveries(id_column) -%}
+    delete from {{ this }}
+    where business_date > cast('{{ var("max_business_date") }}' as date)
+        and {{ id_column }} in (
+            select {{ id_column }} from {{ this }}
+            where {{ partition_window_filter('business_date') }}
+        )
+{%- endmacro %}
+
+{#- The digits of a phone number. -#}
+{% macro digits_only(expression) -%}
+    {{ return(adapter.dispatch('digits_only', 'loyalty')(expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__digits_only(expression) -%}
+    regexp_replace({{ expression }}, '[^0-9]', '', 'g')
+{%- endmacro %}
+
+{#- An expression as text, in the engine's string type. -#}
+{% macro text(expression) -%}
+    cast({{ expression }} as {{ dbt.type_string() }})
+{%- endmacro %}

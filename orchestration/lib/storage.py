@@ -43,6 +43,10 @@ class LoyaltyStorage(dg.ConfigurableResource):
         return Path(self.landing_dir)
 
     @property
+    def exports_path(self) -> Path:
+        return Path(self.exports_dir)
+
+    @property
     def lake(self) -> Lake:
         return Lake(Path(self.lake_dir))
 

@@ -2,7 +2,10 @@
 -- rung up (refund receipts are negative lines), online order items of every order that was
 -- not cancelled, and for a returned order the same items again as negative lines on the
 -- day of the return. Members come from int_identity_map (card at the till, account online).
--- A view: late identity links apply to all history without reprocessing it.
+-- A table rebuilt on every run (a dozen models read it): identity links found later apply
+-- to all history at the next build without reprocessing the incremental staging.
+{{ config(materialized='table') }}
+
 with
 
 till_lines as (
@@ -25,7 +28,7 @@ identity_map as (
 till as (
     select
         -- ids
-        {{ dbt.concat(["'pos:'", 'till_lines.transaction_id', "':'", 'cast(till_lines.line_number as varchar)']) }}
+        {{ dbt.concat(["'pos:'", 'till_lines.transaction_id', "':'", text('till_lines.line_number')]) }}
             as sales_line_id,
         'pos' as sales_source,
         till_lines.transaction_id as purchase_id,
@@ -56,12 +59,12 @@ till as (
 
 online_purchases as (
     select
-        {{ dbt.concat(["'online:'", 'orders.order_id', "':'", 'cast(order_items.item_number as varchar)']) }}
+        {{ dbt.concat(["'online:'", 'orders.order_id', "':'", text('order_items.item_number')]) }}
             as sales_line_id,
         'online' as sales_source,
         orders.order_id as purchase_id,
         order_items.item_number as line_number,
-        cast(null as varchar) as return_of_purchase_id,
+        cast(null as {{ dbt.type_string() }}) as return_of_purchase_id,
         account_links.member_id,
         orders.pickup_store_id as store_id,
         order_items.product_id,
@@ -86,7 +89,7 @@ online_purchases as (
 online_returns as (
     -- a returned order gives back all its items (the shop reports returns per order)
     select
-        {{ dbt.concat(["'online-return:'", 'orders.order_id', "':'", 'cast(order_items.item_number as varchar)']) }}
+        {{ dbt.concat(["'online-return:'", 'orders.order_id', "':'", text('order_items.item_number')]) }}
             as sales_line_id,
         'online' as sales_source,
         {{ dbt.concat(['orders.order_id', "':return'"]) }} as purchase_id,

@@ -44,8 +44,9 @@ last_purchases as (
         ranked_purchases.purchase_id as last_purchase_id,
         ranked_purchases.purchase_at as last_purchase_at,
         ranked_purchases.purchase_date as last_purchase_date,
+        -- active = a purchase in the 90 days up to the as-of date, as in programme_kpis_daily
         ranked_purchases.purchase_date
-        < cast({{ dbt.dateadd('day', -90, 'as_of.as_of_date') }} as date) as is_churned
+        <= cast({{ dbt.dateadd('day', -90, 'as_of.as_of_date') }} as date) as is_churned
     from ranked_purchases
     cross join as_of
     where ranked_purchases.recency_rank = 1

@@ -69,8 +69,10 @@ channels as (
         max(case when sales_channel = 'web' then 1 else 0 end) = 1 as has_bought_on_web,
         max(case when sales_channel = 'app' then 1 else 0 end) = 1 as has_bought_in_app,
         max(case when fulfilment = 'click_and_collect' then 1 else 0 end) = 1 as has_used_click_and_collect,
-        count(distinct case when not is_return then product_id end) as distinct_products_bought
+        count(distinct product_id) as distinct_products_bought
     from lines
+    -- purchases only: a return is not a channel the member chose to buy in
+    where not is_return
     group by member_id
 ),
 

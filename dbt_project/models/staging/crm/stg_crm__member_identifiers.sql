@@ -16,7 +16,7 @@ versions as (
         nullif(trim(card_id), '') as card_id,
         nullif(trim(online_account_id), '') as online_account_id,
         {{ pseudonymise('email') }} as email_hash,
-        {{ pseudonymise("regexp_replace(phone, '[^0-9]', '', 'g')") }} as phone_hash,
+        {{ pseudonymise(digits_only('phone')) }} as phone_hash,
         {{ to_utc('updated_at', "'" ~ var('default_timezone') ~ "'") }} as updated_at
     from source
 ),

@@ -39,7 +39,7 @@ renamed as (
         nullif(trim(online_account_id), '') as online_account_id,
         -- pseudonymised and generalised personal data
         {{ pseudonymise('email') }} as email_hash,
-        {{ pseudonymise("regexp_replace(phone, '[^0-9]', '', 'g')") }} as phone_hash,
+        {{ pseudonymise(digits_only('phone')) }} as phone_hash,
         case
             when birth_date is null then 'unknown'
             when age_days < 18 * 365.25

@@ -5,6 +5,7 @@
         unique_key='business_date',
         on_schema_change='fail',
         tags=['partitioned'],
+        post_hook="{{ drop_later_deliveries('entry_id') }}",
     )
 }}
 

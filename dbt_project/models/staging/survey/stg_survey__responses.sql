@@ -63,10 +63,13 @@ renamed as (
         nullif(trim(deduplicated.comment), '') as comment_text,
         lower({{ dbt.split_part("trim(deduplicated.language)", "'-'", 1) }}) as given_language,
         -- timestamps: text with an offset is absolute; without one it is the store's local
-        -- time. The local date is the date as written (the respondent's wall clock).
+        -- time. The local date is the day in the store's time zone (LOYALTY_TIMEZONE for
+        -- online answers), whatever offset the survey tool wrote.
         {{ to_utc('deduplicated.submitted_at', "coalesce(stores.timezone, '" ~ var('default_timezone') ~ "')") }}
             as submitted_at,
-        cast(substring(trim(deduplicated.submitted_at), 1, 10) as date) as submitted_date,
+        cast({{ from_utc(
+            to_utc('deduplicated.submitted_at', "coalesce(stores.timezone, '" ~ var('default_timezone') ~ "')"),
+            "coalesce(stores.timezone, '" ~ var('default_timezone') ~ "')") }} as date) as submitted_date,
         deduplicated.business_date
     from deduplicated
     left join stores on deduplicated.store_id = stores.store_id
