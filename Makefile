@@ -51,6 +51,7 @@ lint: $(STAMP)  ## ruff and sqlfluff
 bench: $(STAMP)  ## benchmark scripts (figures printed, recorded in bench/RESULTS.md)
 	$(BIN)/python bench/generator_throughput.py
 	$(BIN)/python bench/ingest_throughput.py --lines 1000000
+	$(BIN)/python bench/clv_fit.py --members 10000 100000 1000000
 
 clean:  ## remove generated data, the warehouse and the dbt target (keeps .venv)
 	rm -rf data dbt_project/target dbt_project/logs .dagster/storage .dagster/history .dagster/logs
