@@ -54,11 +54,13 @@ def scored(tmp_path_factory: pytest.TempPathFactory):
     from orchestration.defs.outputs.churn_risk import churn_risk
     from orchestration.defs.outputs.crm_export import crm_export
     from orchestration.defs.outputs.segments import member_segments
+    from orchestration.defs.outputs.tier_nudges import tier_nudges
     from orchestration.defs.quality.output_checks import output_checks
     from orchestration.defs.scoring import member_scores as scoring
     from orchestration.defs.scoring.rfm import member_rfm
 
-    assets = [member_rfm, scoring.member_scores, member_segments, churn_risk, crm_export]
+    assets = [member_rfm, scoring.member_scores, member_segments, churn_risk, crm_export,
+              tier_nudges]
     checks = [scoring.member_scores_suite, scoring.score_drift,
               scoring.churn_model_beats_baselines, *output_checks]
     storage = LoyaltyStorage.from_settings(settings)
@@ -133,6 +135,21 @@ def test_churn_risk_is_ranked_by_value_at_risk(scored) -> None:
     expected = (risk["churn_probability"] * risk["clv_12m"]).round(2)
     assert (risk["value_at_risk"].astype(float) - expected).abs().max() < 0.01
     assert risk["next_best_action"].notna().all()
+
+
+def test_the_tier_nudges_of_the_last_day_are_an_output(scored) -> None:
+    settings, _ = scored
+    nudges = _frame(settings, "select as_of_date, count(*) as n, count(next_best_action) as "
+                              "with_action from outputs.tier_nudges group by 1")
+    mart = _frame(settings, "select count(*) as n from marts.tier_nudges")
+    # the mart is as of the last day with sales: only that as-of date has a list
+    assert list(nudges["as_of_date"].dt.date) == [LAST]
+    assert nudges["n"][0] == mart["n"][0] > 0
+    # a nudged member without an action is one not scored (no purchase in 365 days)
+    unscored = _frame(settings, "select count(*) as n from outputs.tier_nudges where "
+                                "member_id not in (select member_id from scores.member_scores "
+                                "where as_of_date = $d)", {"d": LAST})
+    assert nudges["with_action"][0] == nudges["n"][0] - unscored["n"][0]
 
 
 def test_the_crm_export_holds_consented_members_and_no_personal_data(scored) -> None:
