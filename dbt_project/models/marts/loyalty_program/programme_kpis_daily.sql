@@ -85,18 +85,60 @@ member_purchase_days as (
     where member_id is not null and not is_return
 ),
 
+purchase_days as (
+    select
+        member_id,
+        sales_date,
+        lead(sales_date) over (partition by member_id order by sales_date) as next_purchase_date
+    from member_purchase_days
+),
+
+activity_spans as (
+    -- A member is active on a day with a purchase in the trailing window. Each purchase day
+    -- keeps the member active until the window runs out or the next purchase day takes
+    -- over, so a member's spans never overlap and a running sum of starts and ends counts
+    -- the active members of every day (no expansion of purchase days x window).
+    select
+        member_id,
+        sales_date as active_from,
+        cast({{ dbt.dateadd('day', active_member_days - 1, 'sales_date') }} as date) as window_end_date,
+        cast({{ dbt.dateadd('day', -1, 'next_purchase_date') }} as date) as day_before_next_purchase
+    from purchase_days
+),
+
+activity_ends as (
+    select
+        active_from,
+        least(window_end_date, coalesce(day_before_next_purchase, window_end_date)) as active_to
+    from activity_spans
+),
+
+active_changes as (
+    select
+        change_date,
+        sum(member_change) as net_change
+    from (
+        select
+            active_from as change_date,
+            1 as member_change
+        from activity_ends
+        union all
+        select
+            cast({{ dbt.dateadd('day', 1, 'active_to') }} as date) as change_date,
+            -1 as member_change
+        from activity_ends
+    ) as changes
+    group by change_date
+),
+
 active as (
-    -- active member: at least one purchase (till or online) in the trailing window of days
     select
         days.kpi_date,
-        count(distinct member_purchase_days.member_id) as active_members
+        cast(sum(coalesce(active_changes.net_change, 0)) over (
+            order by days.kpi_date rows between unbounded preceding and current row
+        ) as bigint) as active_members
     from days
-    inner join member_purchase_days
-        on
-            days.kpi_date >= member_purchase_days.sales_date
-            and member_purchase_days.sales_date
-            > {{ dbt.dateadd('day', -active_member_days, 'days.kpi_date') }}
-    group by days.kpi_date
+    left join active_changes on days.kpi_date = active_changes.change_date
 ),
 
 sales as (
