@@ -33,6 +33,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from orchestration.lib.clv import BgNbdParams, fit_bgnbd, prob_alive
+from orchestration.lib.purchase_history import purchase_history
 
 HORIZON_DAYS = 90
 TIMEZONE = "Asia/Shanghai"
@@ -294,21 +295,6 @@ left join buyers as b on b.member_id = p.member_id
 order by p.member_id
 """
 
-_BGNBD_SQL = """
-with purchase_days as (
-    select distinct member_id, sales_date
-    from marts.fct_member_daily_sales
-    where purchases > 0 and sales_date <= $as_of and member_id is not null
-)
-select
-    member_id,
-    cast(count(*) - 1 as double) as frequency,
-    cast(max(sales_date) - min(sales_date) as double) as recency,
-    cast($as_of - min(sales_date) as double) as t
-from purchase_days
-group by member_id
-order by member_id
-"""
 
 
 def member_features(con: duckdb.DuckDBPyConnection, as_of: dt.date,
@@ -498,13 +484,13 @@ def bgnbd_churn_scores(con: duckdb.DuckDBPyConnection, cutoff: dt.date,
     day, T = days from the first purchase day to ``cutoff``. The model is fitted on every
     member who bought by ``cutoff`` (no labels are used) and scored for ``members``.
     """
-    rfm = con.execute(_BGNBD_SQL, {"as_of": cutoff}).fetchdf().set_index("member_id")
+    rfm = purchase_history(con, cutoff)
     rfm.index = rfm.index.astype(str)
     params = fit_bgnbd(rfm["frequency"].to_numpy(), rfm["recency"].to_numpy(),
-                       rfm["t"].to_numpy())
+                       rfm["age"].to_numpy())
     sub = rfm.reindex(members)
     alive = np.asarray(prob_alive(params, sub["frequency"].to_numpy(),
-                                  sub["recency"].to_numpy(), sub["t"].to_numpy()), dtype=float)
+                                  sub["recency"].to_numpy(), sub["age"].to_numpy()), dtype=float)
     return pd.Series(1.0 - alive, index=members, name="bgnbd"), params
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from . import churn, clv
 from .loyalty_index import loyalty_index
+from .purchase_history import purchase_history
 
 CLV_HORIZON_DAYS = 365
 CHURN_HORIZON_DAYS = 90
@@ -55,37 +56,11 @@ SCORE_COLUMNS = {
     "churn_model_version": "varchar",
 }
 
-PURCHASE_HISTORY_SQL = """
-with purchase_days as (
-    select
-        member_id,
-        sales_date,
-        net_spend,
-        row_number() over (partition by member_id order by sales_date) as nth
-    from marts.fct_member_daily_sales
-    where purchases > 0 and sales_date <= $as_of
-)
-select
-    member_id,
-    count(*) - 1 as frequency,
-    date_diff('day', min(sales_date), max(sales_date)) as recency,
-    date_diff('day', min(sales_date), cast($as_of as date)) as age,
-    coalesce(sum(case when nth > 1 then net_spend end) / nullif(count(*) - 1, 0), 0)
-        as monetary_value
-from purchase_days
-group by member_id
-order by member_id
-"""
 
 
 def fit_date(as_of: dt.date) -> dt.date:
     """The Monday of the as-of date's week: the data cut-off of the models used that day."""
     return as_of - dt.timedelta(days=as_of.weekday())
-
-
-def purchase_history(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
-    """Per member with a purchase up to ``as_of``: BG/NBD inputs in days."""
-    return con.execute(PURCHASE_HISTORY_SQL, {"as_of": as_of}).fetchdf().set_index("member_id")
 
 
 def _version(name: str, cut_off: dt.date, payload: dict) -> str:
