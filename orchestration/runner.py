@@ -23,7 +23,7 @@ from orchestration.lib.landing_state import stale_partitions
 from orchestration.lib.settings import PROJECT_ROOT, Settings
 from orchestration.lib.warehouse import connect, table_counts
 
-SCORING_GROUPS = ("scoring", "outputs")
+SCORING_GROUPS = ("scoring", "outputs", "publish")
 JOB = "loyalty_daily"
 # the console shows INFO and above; everything is in the instance's event log for the UI
 QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -126,9 +126,9 @@ def run_all(settings: Settings, log=print) -> RunReport:
         log(f"✓ the lake is up to date with the {len(days)} landing days")
 
     last = days[-1]
-    # scoring and outputs of the last day, unless every one of them is already there
+    # scoring, outputs and publishing for the last day, unless all are already there
     if report.changed_days or unmaterialised_days(instance, graph, scoring, [last]):
-        log(f"→ scoring and outputs as of {last}")
+        log(f"→ scoring, outputs and the serving file as of {last}")
         result = job.execute_in_process(
             instance=instance,
             asset_selection=list(scoring),
@@ -159,6 +159,7 @@ def format_report(report: RunReport, settings: Settings) -> str:
         "",
         f"Members scored as of {report.days[-1]}: {report.members_scored:,}",
         f"Warehouse:    {settings.warehouse_path}",
+        f"BI tools:     {settings.serving_dir / 'loyalty.duckdb'} (and parquet/ beside it)",
         f"Lake:         {settings.lake_dir}",
         f"Landing:      {settings.landing_dir}",
         "UI:           make ui, then open http://127.0.0.1:3000 (asset graph, runs, checks)",

@@ -1,0 +1,1 @@
+"""Publishing for BI tools: the serving file and the report."""
