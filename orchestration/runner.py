@@ -20,6 +20,7 @@ from orchestration.lib.contract import DATASETS
 from orchestration.lib.lake import Lake
 from orchestration.lib.landing import landing_days
 from orchestration.lib.landing_state import stale_partitions
+from orchestration.lib.run_recovery import fail_abandoned_runs
 from orchestration.lib.settings import PROJECT_ROOT, Settings
 from orchestration.lib.warehouse import connect, table_counts
 
@@ -104,6 +105,8 @@ def run_all(settings: Settings, log=print) -> RunReport:
     scoring = dg.AssetSelection.groups(*SCORING_GROUPS).resolve(graph)
     loading = dg.AssetSelection.all().resolve(graph) - scoring
     instance = dg.DagsterInstance.get()
+    for run_id in fail_abandoned_runs(instance):
+        log(f"! run {run_id} was interrupted (its process is gone): marked failed, resuming")
     pending = set(changed_days(settings, days)) | set(
         unmaterialised_days(instance, graph, loading, days))
     report = RunReport(days=days, changed_days=sorted(pending), skipped_days=skipped)

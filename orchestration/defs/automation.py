@@ -1,5 +1,6 @@
 """Jobs, schedules and sensors."""
 
+import datetime as dt
 import hashlib
 import json
 
@@ -7,7 +8,9 @@ import dagster as dg
 
 from orchestration.defs.partitions import daily_partitions
 from orchestration.lib.contract import DATASETS
+from orchestration.lib.dbt_vars import lookback_days
 from orchestration.lib.landing_state import contiguous_ranges, file_signatures, stale_partitions
+from orchestration.lib.run_recovery import fail_abandoned_runs
 from orchestration.lib.storage import LoyaltyStorage
 
 SNAPSHOTS = [d.name for d in DATASETS.values() if not d.daily]
@@ -19,12 +22,6 @@ loyalty_daily = dg.define_asset_job(
     selection=dg.AssetSelection.all(),
     description="Ingest, build the marts, score and publish for a business day.",
 )
-
-# 02:00 store-local time, for the business day that just ended.
-loyalty_daily_schedule = dg.build_schedule_from_partitioned_job(
-    loyalty_daily, hour_of_day=2, minute_of_hour=0,
-)
-
 
 # Files that land between scheduled runs: the sensor ingests their days.
 landing_ingest = dg.define_asset_job(
@@ -48,21 +45,37 @@ reference_ingest = dg.define_asset_job(
                 "are ingested in one run.",
 )
 def landing_files(context: dg.SensorEvaluationContext, storage: LoyaltyStorage):
-    datasets = list(DATASETS.values())
     seen = json.loads(context.cursor) if context.cursor else {}
-    current = file_signatures(storage.landing_path, datasets)
+    current = file_signatures(storage.landing_path, list(DATASETS.values()))
     candidates = {path for path, sig in current.items() if seen.get(path) != sig}
     if not candidates:
         return dg.SkipReason("no new or changed landing files")
-    stale = stale_partitions(storage.landing_path, storage.lake, datasets, only=candidates)
+    requests = ingest_requests(context, storage, current, only=candidates)
+    context.update_cursor(json.dumps(current, sort_keys=True))
+    return requests or dg.SkipReason("landing files changed on disk but not in content")
+
+
+def ingest_requests(context, storage: LoyaltyStorage, current: dict[str, str], *,
+                    only: set[str] | None = None, since: dt.date | None = None,
+                    jobs: tuple[str | None, str | None] = (landing_ingest.name,
+                                                           reference_ingest.name),
+                    ) -> list[dg.RunRequest]:
+    """Ingest runs for the landing files the lake is behind on: one for the snapshots, one
+    per range of consecutive days. ``only``: look at these files; ``since``: at days from it;
+    ``jobs``: the jobs for days and for snapshots (None: the schedule's own job).
+    """
+    daily_job, snapshot_job = jobs
+    stale = stale_partitions(storage.landing_path, storage.lake, DATASETS.values(), only=only)
     valid = set(daily_partitions.get_partition_keys())
     requests = []
     if None in stale:
         requests.append(dg.RunRequest(
-            job_name=reference_ingest.name,
+            job_name=snapshot_job,
             asset_selection=[dg.AssetKey(n) for n in sorted(stale.pop(None))],
             run_key=f"snapshots:{_digest(current, SNAPSHOTS)}",
         ))
+    if since is not None:
+        stale = {d: names for d, names in stale.items() if d >= since}
     outside = sorted(d for d in stale if d.isoformat() not in valid)
     if outside:
         context.log.warning(f"{len(outside)} landing day(s) outside the partitions, not "
@@ -73,15 +86,41 @@ def landing_files(context: dg.SensorEvaluationContext, storage: LoyaltyStorage):
         keys = [dg.AssetKey(n) for n in names]
         run_key = f"{first}:{last}:{_digest(current, names)}"
         if first == last:
-            requests.append(dg.RunRequest(job_name=landing_ingest.name, asset_selection=keys,
+            requests.append(dg.RunRequest(job_name=daily_job, asset_selection=keys,
                                           partition_key=first.isoformat(), run_key=run_key))
         else:
             requests.append(dg.RunRequest(
-                job_name=landing_ingest.name, asset_selection=keys, run_key=run_key,
+                job_name=daily_job, asset_selection=keys, run_key=run_key,
                 tags={"dagster/asset_partition_range_start": first.isoformat(),
                       "dagster/asset_partition_range_end": last.isoformat()}))
-    context.update_cursor(json.dumps(current, sort_keys=True))
-    return requests or dg.SkipReason("landing files changed on disk but not in content")
+    return requests
+
+
+@dg.schedule(
+    cron_schedule="0 2 * * *",
+    execution_timezone=daily_partitions.timezone,
+    job=loyalty_daily,
+    description="02:00 store time: first ingests late or corrected files of the "
+                "LOYALTY_LOOKBACK_DAYS days before yesterday (only days whose files changed), "
+                "then runs loyalty_daily for yesterday, whose incremental dbt models "
+                "re-process those days too. Runs queue one at a time, in this order.",
+)
+def loyalty_daily_schedule(context: dg.ScheduleEvaluationContext, storage: LoyaltyStorage):
+    yesterday = (context.scheduled_execution_time - dt.timedelta(days=1)).date()
+    since = yesterday - dt.timedelta(days=lookback_days())
+    current = file_signatures(storage.landing_path, list(DATASETS.values()))
+    late = [r for r in ingest_requests(context, storage, current, since=since,
+                                       jobs=(None, None))
+            if _before(r, yesterday)]
+    daily = dg.RunRequest(partition_key=yesterday.isoformat(),
+                          run_key=f"daily:{yesterday.isoformat()}")
+    return [*late, daily]
+
+
+def _before(request: dg.RunRequest, day: dt.date) -> bool:
+    """Ingest requests for days before ``day`` (yesterday's own files come with its run)."""
+    end = request.tags.get("dagster/asset_partition_range_end") or request.partition_key
+    return end is not None and dt.date.fromisoformat(end) < day
 
 
 def _digest(signatures: dict[str, str], datasets) -> str:
@@ -90,3 +129,18 @@ def _digest(signatures: dict[str, str], datasets) -> str:
     text = json.dumps({p: s for p, s in signatures.items() if p.startswith(prefixes)},
                       sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dg.sensor(
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Marks failed the runs whose worker process died without telling Dagster "
+                "(kill -9, out of memory, a reboot) and frees their concurrency slots, so run "
+                "retries relaunch them and the next scheduled run is not stuck behind them.",
+)
+def abandoned_runs(context: dg.SensorEvaluationContext):
+    failed = fail_abandoned_runs(context.instance)
+    for run_id in failed:
+        context.log.warning(f"run {run_id} lost its worker process: marked failed")
+    return dg.SkipReason(f"{len(failed)} abandoned run(s) marked failed" if failed
+                         else "no abandoned runs")

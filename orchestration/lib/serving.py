@@ -154,9 +154,8 @@ def _audit(new_file: Path, new_parquet: Path, counts: dict[str, int]) -> None:
         for key, expected in counts.items():
             schema, table = key.split(".", 1)
             got = reader.execute(f'select count(*) from {schema}."{table}"').fetchone()[0]
-            parquet = reader.execute(
-                f"select count(*) from read_parquet({_quote(new_parquet / schema / table / '*.parquet')})"
-            ).fetchone()[0]
+            files = _quote(new_parquet / schema / table / "*.parquet")
+            parquet = reader.execute(f"select count(*) from read_parquet({files})").fetchone()[0]
             if got != expected or parquet != expected:
                 problems.append(f"{key}: warehouse {expected}, file {got}, parquet {parquet}")
     if problems:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -17,6 +17,8 @@ from .warehouse import connect
 # Every asset that writes the DuckDB warehouse runs in this pool; dagster.yaml limits it to
 # one step at a time because DuckDB allows a single writer.
 WAREHOUSE_POOL = "duckdb_warehouse"
+LOCK_RETRIES = 4
+LOCK_RETRY_SECONDS = 15
 
 
 class LoyaltyStorage(dg.ConfigurableResource):
@@ -52,7 +54,17 @@ class LoyaltyStorage(dg.ConfigurableResource):
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        with connect(Path(self.warehouse_path), read_only=read_only) as con:
+        """A warehouse connection. Inside the pool no other step holds the file, so a lock
+        conflict means another process (a BI tool opened the warehouse, a killed run's dbt
+        still finishing): transient, so the step is retried rather than failed."""
+        with ExitStack() as stack:
+            try:
+                con = stack.enter_context(connect(Path(self.warehouse_path), read_only=read_only))
+            except duckdb.IOException as error:
+                if "lock" not in str(error).lower():
+                    raise
+                raise dg.RetryRequested(max_retries=LOCK_RETRIES,
+                                        seconds_to_wait=LOCK_RETRY_SECONDS) from error
             yield con
 
     def export_dbt_env(self) -> Settings:

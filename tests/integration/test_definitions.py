@@ -33,7 +33,8 @@ def graph_snapshot() -> dict:
         "schedules": sorted(
             (s.name, s.cron_schedule, s.execution_timezone)
             for s in (d.resolve_schedule_def(u.name) for u in d.schedules or [])),
-        "sensors": sorted((s.name, sorted(j.name for j in s.jobs)) for s in d.sensors or []),
+        "sensors": sorted((s.name, sorted(j.name for j in s.jobs) if s.has_jobs else [])
+                          for s in d.sensors or []),
     }
 
 

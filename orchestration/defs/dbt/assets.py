@@ -6,6 +6,7 @@ as asset checks (blocking when their severity is error).
 """
 
 
+import datetime as dt
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -20,6 +21,10 @@ from orchestration.lib.warehouse import ensure_lake_views
 
 PARTITIONED = "tag:partitioned"
 OWNER = "team:analytics-engineering"
+# The daily run starts at 02:00 and takes minutes: a mart older than a day and a bit means a
+# run failed or did not start. Shown on the asset in the UI (stale marts turn red).
+MART_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=30),
+                                               warn_window=dt.timedelta(hours=26))
 
 
 class LoyaltyTranslator(DagsterDbtTranslator):
@@ -43,6 +48,7 @@ class LoyaltyTranslator(DagsterDbtTranslator):
         return spec.replace_attributes(
             group_name=meta.get("group", group),
             owners=meta.get("owners", [OWNER]),
+            freshness_policy=MART_FRESHNESS if group.startswith("marts_") else None,
         ).merge_attributes(kinds={"duckdb"}, tags={"layer": group.split("_")[0]})
 
 

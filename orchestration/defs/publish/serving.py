@@ -11,7 +11,7 @@ from dagster._core.storage.asset_check_execution_record import (
     AssetCheckExecutionRecordStatus,
 )
 
-from orchestration.defs.dbt.assets import dbt_models
+from orchestration.defs.dbt.assets import MART_FRESHNESS, dbt_models
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.lib.serving import (
     SERVING_FILE,
@@ -87,6 +87,7 @@ def dbt_dictionary() -> list[tuple[str, str, str, str]]:
     owners=[OWNER],
     pool=WAREHOUSE_POOL,
     tags={"layer": "publish"},
+    freshness_policy=MART_FRESHNESS,
 )
 def loyalty_db(context: dg.AssetExecutionContext, storage: LoyaltyStorage) -> dg.MaterializeResult:
     target = Path(storage.serving_dir) / SERVING_FILE
