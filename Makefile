@@ -5,13 +5,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 MANIFEST := dbt_project/target/manifest.json
+# A DuckDB 1.x client beside the venv: the tests prove that BI drivers embedding 1.x open the
+# serving file (never imported by the project itself).
+DUCKDB1 := $(VENV)/compat/duckdb1
+DUCKDB1_VERSION := 1.5.6
 
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test ui manifest lint bench generate clean help
+.PHONY: run test ui manifest lint bench generate clean help browser
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -37,7 +41,18 @@ run: $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml  ## generate demo data if the land
 generate: $(STAMP)  ## write demo data into the landing folder (see `loyalty generate --help`)
 	$(BIN)/loyalty generate
 
-test: $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml  ## run the whole test suite
+$(DUCKDB1)/.stamp: $(STAMP)
+	$(BIN)/python -m pip install --quiet --no-deps --target $(DUCKDB1) duckdb==$(DUCKDB1_VERSION)
+	@touch $@
+
+browser:  ## Debian's chromium for the browser test (apt-get as root; playwright never downloads one)
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "the browser test needs Debian's chromium: sudo apt-get install -y chromium" >&2; \
+	    exit 1; fi; }
+
+test: $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml $(DUCKDB1)/.stamp browser  ## run the whole test suite
 	$(BIN)/python -m pytest
 
 ui: $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://127.0.0.1:3000

@@ -1,0 +1,151 @@
+"""The serving file: what is published, that DuckDB 1.x clients and SQLAlchemy open it, that
+a reader holding it open is never disturbed, and that a failed audit publishes nothing."""
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+import sqlalchemy
+
+from orchestration.lib import serving
+from orchestration.lib.serving import STORAGE_VERSION, AuditError, publish
+from orchestration.lib.settings import PROJECT_ROOT
+
+DUCKDB1 = PROJECT_ROOT / ".venv" / "compat" / "duckdb1"
+
+
+def _warehouse(path: Path, members: int) -> Path:
+    with duckdb.connect(str(path)) as con:
+        for schema in ("staging", "marts", "scores", "outputs", "reference"):
+            con.execute(f"create schema {schema}")
+        con.execute("create table staging.stg_crm__members as select 'M1' as member_id, "
+                    "'alice@example.com' as email")
+        con.execute(f"create table marts.dim_members as select 'M' || i as member_id, "
+                    f"cast(i * 1.25 as decimal(18, 2)) as lifetime_spend, "
+                    f"date '2026-01-01' + cast(i as integer) as first_purchase_date "
+                    f"from range({members}) t(i)")
+        con.execute("create view marts.top_members as "
+                    "select * from marts.dim_members where lifetime_spend > 10")
+        con.execute("create table scores.member_scores as select member_id, "
+                    "0.5 as churn_probability from marts.dim_members")
+        con.execute("create table outputs.churn_risk as select member_id, 1 as risk_rank "
+                    "from marts.dim_members")
+        con.execute("create table reference.tier_rules as select 'gold' as tier, 5000 as spend")
+    return path
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_publishes_marts_scores_outputs_and_reference_without_staging(tmp_path: Path) -> None:
+    warehouse = _warehouse(tmp_path / "warehouse.duckdb", members=20)
+    dictionary = [("marts", "dim_members", "lifetime_spend", "Net spend since enrolment.")]
+    result = publish(warehouse, tmp_path / "serving", run_id="run-1", dictionary=dictionary)
+
+    assert result.tables == {"marts.dim_members": 20, "marts.top_members": 11,
+                             "outputs.churn_risk": 20, "reference.tier_rules": 1,
+                             "scores.member_scores": 20}
+    with duckdb.connect(str(result.path), read_only=True) as con:
+        schemas = {r[0] for r in con.execute(
+            "select distinct table_schema from information_schema.tables").fetchall()}
+        assert schemas == {"marts", "scores", "outputs", "reference", "serving_meta"}
+        # a view of the warehouse becomes a table: BI tools never need the warehouse
+        kinds = dict(con.execute("select table_name, table_type from information_schema.tables "
+                                 "where table_schema = 'marts'").fetchall())
+        assert kinds == {"dim_members": "BASE TABLE", "top_members": "BASE TABLE"}
+        assert con.execute("select sum(lifetime_spend) from marts.dim_members").fetchone()[0] \
+            == sum(i * 1.25 for i in range(20))
+        assert con.execute("select run_id, storage_version from serving_meta.publication"
+                           ).fetchone() == ("run-1", STORAGE_VERSION)
+        described = con.execute(
+            "select data_type, description from serving_meta.data_dictionary "
+            "where table_name = 'dim_members' and column_name = 'lifetime_spend'").fetchone()
+        assert described == ("DECIMAL(18,2)", "Net spend since enrolment.")
+        # every column of every table is in the dictionary, described or not
+        assert con.execute("select count(*) from serving_meta.data_dictionary").fetchone()[0] \
+            == 3 + 3 + 2 + 2 + 2
+    parquet = result.parquet_dir / "marts" / "dim_members"
+    assert duckdb.sql(f"select count(*) from read_parquet('{parquet}/*.parquet')"
+                      ).fetchall() == [(20,)]
+    assert not (result.parquet_dir / "staging").exists()
+    assert sorted(p.name for p in result.path.parent.iterdir()) == ["loyalty.duckdb", "parquet"]
+
+
+def test_duckdb_1x_clients_and_sqlalchemy_open_the_serving_file(tmp_path: Path) -> None:
+    assert (DUCKDB1 / "duckdb").is_dir(), "`make test` installs DuckDB 1.x into .venv/compat"
+    result = publish(_warehouse(tmp_path / "warehouse.duckdb", members=7), tmp_path / "serving",
+                     run_id="run-1")
+    script = ("import sys, duckdb; con = duckdb.connect(sys.argv[1], read_only=True); "
+              "print(duckdb.__version__, "
+              "con.execute('select count(*) from marts.dim_members').fetchone()[0])")
+    old = subprocess.run([sys.executable, "-c", script, str(result.path)], capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(DUCKDB1)})
+    assert old.returncode == 0, old.stderr
+    version, members = old.stdout.split()
+    assert version.startswith("1.") and members == "7"
+
+    # the README's SQLAlchemy URL, as Superset-like tools use it
+    engine = sqlalchemy.create_engine(f"duckdb:///{result.path}",
+                                      connect_args={"read_only": True})
+    with engine.connect() as con:
+        rows = con.execute(sqlalchemy.text(
+            "select count(*) from marts.dim_members where lifetime_spend > 5")).scalar()
+    engine.dispose()
+    assert rows == 2
+
+
+def test_a_reader_holding_the_file_keeps_its_snapshot_until_it_reconnects(tmp_path: Path) -> None:
+    serving_dir = tmp_path / "serving"
+    publish(_warehouse(tmp_path / "w1.duckdb", members=5), serving_dir, run_id="first")
+    reader = duckdb.connect(str(serving_dir / "loyalty.duckdb"), read_only=True)
+    try:
+        publish(_warehouse(tmp_path / "w2.duckdb", members=9), serving_dir, run_id="second")
+        assert reader.execute("select count(*) from marts.dim_members").fetchone()[0] == 5
+        assert reader.execute("select run_id from serving_meta.publication").fetchone()[0] \
+            == "first"
+    finally:
+        reader.close()
+    with duckdb.connect(str(serving_dir / "loyalty.duckdb"), read_only=True) as fresh:
+        assert fresh.execute("select count(*) from marts.dim_members").fetchone()[0] == 9
+
+
+def test_a_failed_audit_publishes_nothing_and_leaves_no_litter(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    serving_dir = tmp_path / "serving"
+    publish(_warehouse(tmp_path / "w1.duckdb", members=5), serving_dir, run_id="first")
+    before = _sha(serving_dir / "loyalty.duckdb")
+    parquet_before = sorted(p.name for p in (serving_dir / "parquet" / "marts").iterdir())
+
+    real_write = serving._write
+
+    def lossy_write(con, new_file, *args):  # a copy that silently lost rows
+        counts = real_write(con, new_file, *args)
+        with duckdb.connect(str(new_file)) as damaged:
+            damaged.execute("delete from marts.dim_members where member_id = 'M3'")
+        return counts
+
+    monkeypatch.setattr(serving, "_write", lossy_write)
+    with pytest.raises(AuditError, match=r"marts.dim_members: warehouse 8, file 7"):
+        publish(_warehouse(tmp_path / "w2.duckdb", members=8), serving_dir, run_id="second")
+    assert _sha(serving_dir / "loyalty.duckdb") == before
+    assert sorted(p.name for p in (serving_dir / "parquet" / "marts").iterdir()) \
+        == parquet_before
+    # the temporary file of the refused publication goes with the next one
+    assert any(p.name.endswith(".tmp") for p in serving_dir.iterdir())
+    monkeypatch.setattr(serving, "_write", real_write)
+    publish(_warehouse(tmp_path / "w3.duckdb", members=4), serving_dir, run_id="third")
+    assert sorted(p.name for p in serving_dir.iterdir()) == ["loyalty.duckdb", "parquet"]
+
+
+def test_an_empty_warehouse_is_not_published(tmp_path: Path) -> None:
+    with duckdb.connect(str(tmp_path / "empty.duckdb")):
+        pass
+    with pytest.raises(AuditError, match="nothing|no marts"):
+        publish(tmp_path / "empty.duckdb", tmp_path / "serving", run_id="r")
+    assert not (tmp_path / "serving" / "loyalty.duckdb").exists()
