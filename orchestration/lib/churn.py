@@ -423,9 +423,12 @@ class ChurnResult:
             "bgnbd": bgnbd,
         }
 
-    def backtest_summary(self) -> dict[str, dict[str, float]]:
-        """Backtest metrics per scorer ("model", "recency", "bgnbd"), as plain floats."""
-        return {scorer: {k: float(v) for k, v in row.items()}
+    def backtest_summary(self) -> dict[str, dict[str, float | list[float]]]:
+        """Backtest metrics per scorer ("model", "recency", "bgnbd"), as plain floats, with
+        the lift of each score decile from the highest down (the lift chart)."""
+        churned = self.test_scores["churned"]
+        return {scorer: {**{k: float(v) for k, v in row.items()},
+                         "decile_lift": decile_lift(churned, self.test_scores[scorer])}
                 for scorer, row in self.metrics.iterrows()}
 
 
@@ -458,6 +461,15 @@ def _deciles(scores: pd.Series, bins: int = 10) -> np.ndarray:
     """Equal-count bins of the score; ties are split by member order so bins stay equal."""
     ranks = scores.rank(method="first").to_numpy()
     return np.ceil(ranks * bins / len(ranks)).astype("int64")
+
+
+def decile_lift(labels: pd.Series, scores: pd.Series) -> list[float]:
+    """Churn rate of each score decile over the overall rate, highest scores first."""
+    y = labels.to_numpy(dtype=float)
+    deciles = _deciles(scores)
+    base = y.mean()
+    return [float(y[deciles == d].mean() / base) if base > 0 else float("nan")
+            for d in range(10, 0, -1)]
 
 
 def evaluate(labels: pd.Series, scores: pd.Series) -> dict[str, float]:

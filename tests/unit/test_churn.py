@@ -445,3 +445,9 @@ def test_result_summaries_are_plain_json(result: churn.ChurnResult) -> None:
     summary = json.loads(json.dumps(result.backtest_summary()))
     assert set(summary) == {"model", "recency", "bgnbd"}
     assert summary["model"]["roc_auc"] == result.metrics.loc["model", "roc_auc"]
+    # the lift chart: ten deciles, highest scores first; the top one is the top-decile lift
+    lift = summary["model"]["decile_lift"]
+    assert len(lift) == 10
+    assert lift[0] == pytest.approx(result.metrics.loc["model", "top_decile_lift"])
+    assert lift[0] > 1 > lift[-1]
+    assert sum(lift) / 10 == pytest.approx(1.0, abs=0.05)  # equal-size deciles average to 1

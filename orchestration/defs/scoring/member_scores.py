@@ -34,7 +34,8 @@ def _ddl() -> str:
 
 
 def _backtest_table(backtest: dict) -> str:
-    rows = [{"scorer": name, **{k: round(v, 4) for k, v in metrics.items()}}
+    rows = [{"scorer": name, **{k: round(v, 4) for k, v in metrics.items()
+                                if not isinstance(v, list)}}
             for name, metrics in backtest.items()]
     return markdown_table(pd.DataFrame(rows))
 
