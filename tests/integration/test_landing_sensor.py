@@ -4,10 +4,11 @@ import datetime as dt
 import os
 from collections import defaultdict
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from orchestration.defs.automation import landing_files
+from orchestration.defs.automation import IN_PROCESS, landing_files, loyalty_daily_schedule
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.lib.contract import DATASETS
 from orchestration.lib.ingest import ingest_days
@@ -78,3 +79,28 @@ def test_sensor_requests_changed_days_only(tmp_path: Path) -> None:
     assert [k.to_user_string() for k in request.asset_selection] == ["pos_transactions"]
     again, _ = _tick(storage, None)
     assert request.run_key in {r.run_key for r in again}  # same files, same run key
+
+
+def test_schedule_ingests_late_days_of_the_lookback_then_runs_yesterday(tmp_path: Path) -> None:
+    storage = _storage(tmp_path)
+    generate(GeneratorConfig(members=60, days=5, start=START, seed=2), storage.landing_path)
+    _ingest_everything(storage)
+    tx = storage.landing_path / "pos" / "transactions" / "2026-02-03.csv"
+    lines = tx.read_text().splitlines()
+    (tx.parent / "2026-02-03_late.csv").write_text(lines[0] + "\n" + lines[1] + "\n")
+    # a late file older than the lookback is the sensor's business, not the schedule's
+    old = storage.landing_path / "pos" / "transactions" / "2026-02-01.csv"
+    (old.parent / "2026-02-01_late.csv").write_text(old.read_text().splitlines()[0] + "\n"
+                                                    + old.read_text().splitlines()[1] + "\n")
+
+    # the tick of 2026-02-06 02:00 Shanghai processes 2026-02-05 (lookback: 3 days)
+    tick = dt.datetime(2026, 2, 6, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick,
+                                            resources={"storage": storage})
+        requests = loyalty_daily_schedule(context)
+    late, daily = requests
+    assert late.partition_key == "2026-02-03" and late.job_name is None
+    assert [k.to_user_string() for k in late.asset_selection] == ["pos_transactions"]
+    assert daily.partition_key == "2026-02-05" and daily.asset_selection is None
+    assert daily.run_config == IN_PROCESS
