@@ -76,6 +76,24 @@ def _summary(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _dictionary(args: argparse.Namespace, settings: Settings) -> int:
+    """Table meanings from the asset definitions, column meanings from the file."""
+    from orchestration.definitions import defs
+    from orchestration.lib.dictionary import dictionary_markdown
+
+    serving_file = settings.serving_dir / "loyalty.duckdb"
+    if not serving_file.exists():
+        print(f"{serving_file} does not exist yet: run `loyalty run` first", file=sys.stderr)
+        return 1
+    graph = defs().resolve_asset_graph()
+    descriptions = {".".join(key.path[-2:]): graph.get(key).description or ""
+                    for key in graph.get_all_asset_keys() if len(key.path) >= 2}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(dictionary_markdown(serving_file, descriptions))
+    print(f"wrote {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="loyalty", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -103,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = sub.add_parser("summary", help="row counts of the warehouse tables")
     summary.set_defaults(func=_summary)
+
+    dictionary = sub.add_parser("dictionary",
+                                help="write the serving file's data dictionary as Markdown")
+    dictionary.add_argument("--out", default="docs/data_dictionary.md")
+    dictionary.set_defaults(func=_dictionary)
     return parser
 
 

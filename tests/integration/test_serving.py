@@ -149,3 +149,17 @@ def test_an_empty_warehouse_is_not_published(tmp_path: Path) -> None:
     with pytest.raises(AuditError, match="nothing|no marts"):
         publish(tmp_path / "empty.duckdb", tmp_path / "serving", run_id="r")
     assert not (tmp_path / "serving" / "loyalty.duckdb").exists()
+
+
+def test_the_data_dictionary_lists_every_published_table_and_column(tmp_path: Path) -> None:
+    from orchestration.lib.dictionary import dictionary_markdown
+
+    dictionary = [("marts", "dim_members", "lifetime_spend", "Net spend | since enrolment.")]
+    result = publish(_warehouse(tmp_path / "warehouse.duckdb", members=3), tmp_path / "serving",
+                     run_id="r", dictionary=dictionary)
+    text = dictionary_markdown(result.path, {"marts.dim_members": "One row per member."})
+    assert "### marts.dim_members\n\nOne row per member." in text
+    assert "| `lifetime_spend` | DECIMAL(18,2) | Net spend / since enrolment. |" in text
+    assert [line for line in text.splitlines() if line.startswith("### ")] == [
+        f"### {name}" for name in sorted(result.tables)]
+    assert "stg_crm__members" not in text and "email" not in text

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import dagster as dg
 from dagster._core.events import EngineEventData
@@ -29,7 +30,7 @@ def _dead_pid() -> int:
 def test_a_zombie_counts_as_dead_and_a_live_process_as_alive() -> None:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     deadline = time.monotonic() + 30
-    while open(f"/proc/{child.pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z":
+    while Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
         assert time.monotonic() < deadline  # exited, not yet reaped: a killed worker, to
         time.sleep(0.01)                    # its parent
     assert not process_alive(child.pid)
