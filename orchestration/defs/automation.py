@@ -35,11 +35,13 @@ landing_ingest = dg.define_asset_job(
     "landing_ingest",
     selection=dg.AssetSelection.groups("ingest") - dg.AssetSelection.assets(*SNAPSHOTS),
     description="Ingest the daily landing datasets for a business day (or a range).",
+    config=IN_PROCESS,
 )
 reference_ingest = dg.define_asset_job(
     "reference_ingest",
     selection=dg.AssetSelection.assets(*SNAPSHOTS),
     description="Ingest the store and product snapshots.",
+    config=IN_PROCESS,
 )
 
 
@@ -77,7 +79,7 @@ def ingest_requests(context, storage: LoyaltyStorage, current: dict[str, str], *
     requests = []
     if None in stale:
         requests.append(dg.RunRequest(
-            job_name=snapshot_job,
+            job_name=snapshot_job, run_config=IN_PROCESS,
             asset_selection=[dg.AssetKey(n) for n in sorted(stale.pop(None))],
             run_key=f"snapshots:{_digest(current, SNAPSHOTS)}",
         ))
@@ -94,10 +96,12 @@ def ingest_requests(context, storage: LoyaltyStorage, current: dict[str, str], *
         run_key = f"{first}:{last}:{_digest(current, names)}"
         if first == last:
             requests.append(dg.RunRequest(job_name=daily_job, asset_selection=keys,
-                                          partition_key=first.isoformat(), run_key=run_key))
+                                          partition_key=first.isoformat(), run_key=run_key,
+                                          run_config=IN_PROCESS))
         else:
             requests.append(dg.RunRequest(
                 job_name=daily_job, asset_selection=keys, run_key=run_key,
+                run_config=IN_PROCESS,
                 tags={"dagster/asset_partition_range_start": first.isoformat(),
                       "dagster/asset_partition_range_end": last.isoformat()}))
     return requests

@@ -132,6 +132,15 @@ class Server:
         assert result["__typename"] == "LaunchRunSuccess", result
         return result["run"]["runId"]
 
+    def stop_sensor(self, name: str) -> None:
+        selector = {"repositoryLocationName": "loyalty", "repositoryName": "__repository__",
+                    "sensorName": name}
+        sensor = self.graphql("query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) "
+                              "{ ... on Sensor { id } } }", {"s": selector})["sensorOrError"]
+        result = self.graphql("mutation($id: String) { stopSensor(id: $id) { __typename } }",
+                              {"id": sensor["id"]})
+        assert result["stopSensor"]["__typename"] == "StopSensorMutationResult", result
+
     def status(self, run_id: str) -> str:
         return self.graphql(STATUS, {"id": run_id})["runOrError"]["status"]
 
@@ -187,6 +196,9 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     assert srv.serving.exists()
     srv.source = source
     srv.start()
+    # each test launches its own runs; the landing sensor (tested on its own) would ingest
+    # the same files first in a run of its own
+    srv.stop_sensor("landing_files")
     yield srv
     srv.stop()
 
