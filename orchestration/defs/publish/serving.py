@@ -10,6 +10,7 @@ import dagster as dg
 from dagster._core.storage.asset_check_execution_record import (
     AssetCheckExecutionRecordStatus,
 )
+from dagster_shared.check import CheckError
 
 from orchestration.defs.dbt.assets import MART_FRESHNESS, dbt_models
 from orchestration.defs.dbt.project import dbt_project
@@ -42,8 +43,10 @@ def failed_blocking_checks(instance: dg.DagsterInstance, graph,
     upstream = set()
     for key in assets:
         upstream |= graph.get_ancestor_asset_keys(key, include_self=True)
-    blocking = [ck for ck in graph.get_check_keys_for_assets(upstream)
-                if graph.get_check_spec(ck).blocking]
+    # every check of the graph, not only those the run selected (a publish-only run selects
+    # none of them)
+    blocking = [ck for ck in graph.asset_check_keys
+                if ck.asset_key in upstream and graph.get_check_spec(ck).blocking]
     infos = instance.event_log_storage.get_asset_check_partition_info(blocking)
     failed = sorted(
         f"{info.check_key.asset_key.to_user_string()}:{info.check_key.name}"
@@ -64,6 +67,16 @@ def dbt_dictionary() -> list[tuple[str, str, str, str]]:
         rows += [(node["schema"], table, name, col.get("description") or "")
                  for name, col in node.get("columns", {}).items()]
     return rows
+
+
+def _code_location_graph(context: dg.AssetExecutionContext):
+    """The whole asset graph with every check: a run's own graph only holds the checks it
+    selected (none, when publishing alone)."""
+    try:
+        return context.repository_def.asset_graph
+    except CheckError:  # executed in process without a repository (loyalty run, tests)
+        from orchestration.definitions import defs
+        return defs().resolve_asset_graph()
 
 
 @dg.asset(
@@ -91,8 +104,7 @@ def dbt_dictionary() -> list[tuple[str, str, str, str]]:
 )
 def loyalty_db(context: dg.AssetExecutionContext, storage: LoyaltyStorage) -> dg.MaterializeResult:
     target = Path(storage.serving_dir) / SERVING_FILE
-    # the job's asset graph is the whole code location's, whatever the run selected
-    failed = failed_blocking_checks(context.instance, context.job_def.asset_layer.asset_graph,
+    failed = failed_blocking_checks(context.instance, _code_location_graph(context),
                                     [SERVING_KEY])
     if failed:
         shown = "\n".join(f"- {name}" for name in failed[:50])
