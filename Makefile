@@ -53,7 +53,9 @@ browser:  ## Debian's chromium for the browser test (apt-get as root; playwright
 	    exit 1; fi; }
 
 test: $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml $(DUCKDB1)/.stamp browser  ## run the whole test suite
-	$(BIN)/python -m pytest
+	# two workers, a test file each at a time: the end-to-end module (a real webserver and
+	# daemon, mostly waiting on runs) overlaps with the rest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ui: $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://127.0.0.1:3000
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

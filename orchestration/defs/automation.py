@@ -145,9 +145,10 @@ def _digest(signatures: dict[str, str], datasets) -> str:
 @dg.sensor(
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Marks failed the runs whose worker process died without telling Dagster "
-                "(kill -9, out of memory, a reboot) and frees their concurrency slots, so run "
-                "retries relaunch them and the next scheduled run is not stuck behind them.",
+    description="Marks failed the runs whose worker process died while nothing watched it "
+                "(the code server died too: a reboot, `dagster dev` killed) and frees their "
+                "concurrency slots, so run retries relaunch them and the next scheduled run "
+                "is not stuck behind them.",
 )
 def abandoned_runs(context: dg.SensorEvaluationContext):
     failed = fail_abandoned_runs(context.instance)

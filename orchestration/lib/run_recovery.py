@@ -1,11 +1,13 @@
 """Runs whose worker process died (kill -9, out of memory, a reboot) without telling Dagster.
 
-Dagster's own run monitoring detects dead run workers only for launchers that can ask the
-worker's health (Kubernetes, Docker, ECS). With the default launcher, which runs workers as
-local processes, such a run would stay "started" for ever: it keeps its concurrency slots,
-and with one run at a time nothing else would start. This marks those runs failed (so run
-retries relaunch them) and frees their slots. The data is safe to re-run: lake partitions
-and the serving file are swapped in whole, and DuckDB replays its write-ahead log.
+Dagster's run monitoring asks the worker's health only for launchers that can (Kubernetes,
+Docker, ECS). With the default launcher the code server notices when a run process it
+started exits, and fails the run; but when the code server went down too (`dagster dev`
+killed, a reboot), or the run executed in process (`loyalty run`), nobody does, and the run
+stays "started" for ever: it keeps its concurrency slots, and with one run at a time
+nothing else would start. This marks those runs failed (so run retries relaunch them) and
+frees their slots. The data is safe to re-run: lake partitions and the serving file are
+swapped in whole, and DuckDB replays its write-ahead log.
 """
 
 from __future__ import annotations
