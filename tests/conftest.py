@@ -27,7 +27,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def data_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point every location (and the Dagster instance) at a fresh temporary folder."""
     for name in ("LOYALTY_LANDING_DIR", "LOYALTY_LAKE", "LOYALTY_WAREHOUSE",
-                 "LOYALTY_SERVING_DIR", "LOYALTY_EXPORTS_DIR"):
+                 "LOYALTY_SERVING_DIR", "LOYALTY_EXPORTS_DIR", "LOYALTY_SPARK_DIR",
+                 "LOYALTY_ENGINE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LOYALTY_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))

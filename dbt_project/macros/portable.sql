@@ -24,6 +24,14 @@
         end) as timestamp)
 {%- endmacro %}
 
+{% macro spark__to_utc(ts_text, timezone_expression) -%}
+    case
+        when trim({{ ts_text }}) rlike '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$'
+            then cast(trim({{ ts_text }}) as timestamp)
+        else to_utc_timestamp(cast(trim({{ ts_text }}) as timestamp), {{ timezone_expression }})
+    end
+{%- endmacro %}
+
 {#- Keyed hash of a normalised personal value (e-mail, phone). The key is a session
     variable set by the loyalty_pii dbt-duckdb plugin, so it never appears in SQL. -#}
 {% macro pseudonymise(expression) -%}
@@ -37,6 +45,14 @@
                 coalesce(getvariable('loyalty_pii_key'),
                     error('loyalty_pii_key is not set: run dbt with the loyalty_pii plugin'))
                 || '|' || lower(trim({{ expression }})))
+    end
+{%- endmacro %}
+
+{#- Spark: the key is the session variable loyalty_pii_key (macros/pii_key.sql). -#}
+{% macro spark__pseudonymise(expression) -%}
+    case
+        when nullif(trim({{ expression }}), '') is not null
+            then sha2(concat(system.session.loyalty_pii_key, '|', lower(trim({{ expression }}))), 256)
     end
 {%- endmacro %}
 
@@ -55,6 +71,10 @@
     cast(timezone({{ timezone_expression }}, timezone('UTC', {{ ts }})) as timestamp)
 {%- endmacro %}
 
+{% macro spark__from_utc(ts, timezone_expression) -%}
+    from_utc_timestamp({{ ts }}, {{ timezone_expression }})
+{%- endmacro %}
+
 {#- One field of a JSON object held as text, as text. -#}
 {% macro json_field(json_expression, field) -%}
     {{ return(adapter.dispatch('json_field', 'loyalty')(json_expression, field)) }}
@@ -62,6 +82,10 @@
 
 {% macro duckdb__json_field(json_expression, field) -%}
     json_extract_string({{ json_expression }}, '$.{{ field }}')
+{%- endmacro %}
+
+{% macro spark__json_field(json_expression, field) -%}
+    get_json_object({{ json_expression }}, '$.{{ field }}')
 {%- endmacro %}
 
 {#- The elements of a JSON array column as rows: (id_column, element_number from 1,
@@ -83,6 +107,16 @@
     )
 {%- endmacro %}
 
+{#- Spark: an array<string> schema keeps each element (an object) as its JSON text. -#}
+{% macro spark__explode_json_array(relation, id_column, json_column) -%}
+    select
+        {{ id_column }},
+        cast(element_index + 1 as integer) as element_number,
+        element
+    from {{ relation }}
+    lateral view posexplode(from_json({{ json_column }}, 'array<string>')) as element_index, element
+{%- endmacro %}
+
 {#- Whole days from one date to another (later = positive). -#}
 {% macro days_between(start_date, end_date) -%}
     {{ return(adapter.dispatch('days_between', 'loyalty')(start_date, end_date)) }}
@@ -101,9 +135,26 @@
     late file for an earlier day makes the earlier copy the first delivery). Without vars
     the window ends in 2999 and this deletes nothing. -#}
 {% macro drop_later_deliveries(id_column) -%}
+    {{ return(adapter.dispatch('drop_later_deliveries', 'loyalty')(id_column)) }}
+{%- endmacro %}
+
+{% macro default__drop_later_deliveries(id_column) -%}
     delete from {{ this }}
     where business_date > cast('{{ var("max_business_date") }}' as date)
         and {{ id_column }} in (
+            select {{ id_column }} from {{ this }}
+            where {{ partition_window_filter('business_date') }}
+        )
+{%- endmacro %}
+
+{#- Spark's Parquet tables have no DELETE: the later days that hold such copies are
+    rewritten without them (dynamic partition overwrite replaces only the days selected).
+    A later day made only of such copies would keep them: it has no row left to write. -#}
+{% macro spark__drop_later_deliveries(id_column) -%}
+    insert overwrite table {{ this }} partition (business_date)
+    select * from {{ this }}
+    where business_date > cast('{{ var("max_business_date") }}' as date)
+        and {{ id_column }} not in (
             select {{ id_column }} from {{ this }}
             where {{ partition_window_filter('business_date') }}
         )
@@ -116,6 +167,10 @@
 
 {% macro duckdb__digits_only(expression) -%}
     regexp_replace({{ expression }}, '[^0-9]', '', 'g')
+{%- endmacro %}
+
+{% macro spark__digits_only(expression) -%}
+    regexp_replace({{ expression }}, '[^0-9]', '')
 {%- endmacro %}
 
 {#- An expression as text, in the engine's string type. -#}

@@ -11,7 +11,11 @@ LOYALTY_LAKE           <data>/lake                      raw/ quarantine/ ops/ Pa
 LOYALTY_WAREHOUSE      <data>/warehouse.duckdb          the pipeline's DuckDB file
 LOYALTY_SERVING_DIR    <data>/serving                   the file BI tools open
 LOYALTY_EXPORTS_DIR    <data>/exports                   CRM exports
+LOYALTY_SPARK_DIR      <data>/spark                     Spark's tables and metastore
 =====================  ===============================  ==========================
+
+``LOYALTY_ENGINE`` (``duckdb``, the default, or ``spark``) chooses the engine dbt builds
+with: it selects the output of ``dbt_project/profiles.yml``.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 # The demo pseudonymisation key. Real deployments set LOYALTY_PII_KEY; the pipeline logs a
 # warning while this one is in use.
 DEMO_PII_KEY = "loyalty-demo-key-not-for-production"
+ENGINES = ("duckdb", "spark")
 
 
 def _path(env: dict[str, str], name: str, default: Path) -> Path:
@@ -43,6 +48,8 @@ class Settings:
     warehouse_path: Path
     serving_dir: Path
     exports_dir: Path
+    spark_dir: Path
+    engine: str
     timezone: str
     currency: str
     first_business_date: dt.date
@@ -53,6 +60,9 @@ class Settings:
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         data_dir = _path(env, "LOYALTY_DATA_DIR", PROJECT_ROOT / "data")
+        engine = env.get("LOYALTY_ENGINE", "duckdb")
+        if engine not in ENGINES:
+            raise ValueError(f"LOYALTY_ENGINE must be one of {ENGINES}, not {engine!r}")
         return cls(
             data_dir=data_dir,
             landing_dir=_path(env, "LOYALTY_LANDING_DIR", data_dir / "landing"),
@@ -60,6 +70,8 @@ class Settings:
             warehouse_path=_path(env, "LOYALTY_WAREHOUSE", data_dir / "warehouse.duckdb"),
             serving_dir=_path(env, "LOYALTY_SERVING_DIR", data_dir / "serving"),
             exports_dir=_path(env, "LOYALTY_EXPORTS_DIR", data_dir / "exports"),
+            spark_dir=_path(env, "LOYALTY_SPARK_DIR", data_dir / "spark"),
+            engine=engine,
             timezone=env.get("LOYALTY_TIMEZONE", "Asia/Shanghai"),
             currency=env.get("LOYALTY_CURRENCY", "CNY"),
             first_business_date=dt.date.fromisoformat(
@@ -77,6 +89,8 @@ class Settings:
         return {
             "LOYALTY_WAREHOUSE": str(self.warehouse_path),
             "LOYALTY_LAKE": str(self.lake_dir),
+            "LOYALTY_ENGINE": self.engine,
+            "LOYALTY_SPARK_DIR": str(self.spark_dir),
             "LOYALTY_TIMEZONE": self.timezone,
             "DBT_ENV_SECRET_LOYALTY_PII_KEY": self.pii_key,
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",

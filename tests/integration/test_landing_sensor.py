@@ -10,11 +10,9 @@ import dagster as dg
 
 from orchestration.defs.automation import IN_PROCESS, landing_files, loyalty_daily_schedule
 from orchestration.generator import GeneratorConfig, generate
-from orchestration.lib.contract import DATASETS
-from orchestration.lib.ingest import ingest_days
 from orchestration.lib.lake import Lake
-from orchestration.lib.landing import discover
 from orchestration.lib.storage import LoyaltyStorage
+from tests.lake_helpers import ingest_landing
 
 START = dt.date(2026, 2, 1)
 
@@ -34,12 +32,7 @@ def _tick(storage: LoyaltyStorage, cursor: str | None):
 
 
 def _ingest_everything(storage: LoyaltyStorage) -> None:
-    for ds in DATASETS.values():
-        by_day = defaultdict(list)
-        for f in discover(storage.landing_path, ds):
-            if f.name_error is None:
-                by_day[f.business_date].append(f)
-        ingest_days(ds, by_day, Lake(Path(storage.lake_dir)))
+    ingest_landing(storage.landing_path, Lake(Path(storage.lake_dir)))
 
 
 def test_sensor_requests_changed_days_only(tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ import datetime as dt
 import os
 import subprocess
 import sys
-from collections import defaultdict
 from pathlib import Path
 
 import dagster as dg
@@ -17,13 +16,11 @@ import pandas as pd
 import pytest
 
 from orchestration.generator import GeneratorConfig, generate
-from orchestration.lib.contract import DATASETS
-from orchestration.lib.ingest import ingest_days
 from orchestration.lib.lake import Lake
-from orchestration.lib.landing import discover
 from orchestration.lib.settings import Settings
 from orchestration.lib.storage import LoyaltyStorage
 from orchestration.lib.warehouse import connect, ensure_lake_views
+from tests.lake_helpers import ingest_landing
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 CFG = GeneratorConfig(members=400, days=200, start=dt.date(2025, 6, 2), seed=21)
@@ -38,11 +35,7 @@ def scored(tmp_path_factory: pytest.TempPathFactory):
                                   "LOYALTY_PII_KEY": "test-key"})
     generate(CFG, settings.landing_dir)
     lake = Lake(settings.lake_dir)
-    for ds in DATASETS.values():
-        by_day = defaultdict(list)
-        for f in discover(settings.landing_dir, ds):
-            by_day[f.business_date].append(f)
-        ingest_days(ds, dict(by_day), lake)
+    ingest_landing(settings.landing_dir, lake)
     with connect(settings.warehouse_path) as con:
         ensure_lake_views(con, lake)
     proc = subprocess.run(

@@ -16,10 +16,14 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.partitions import daily_partitions, single_run
 from orchestration.lib.dbt_vars import lookback_days, partitioned_dbt_vars, vars_arg
+from orchestration.lib.settings import Settings
+from orchestration.lib.spark_engine import expose_spark_tables, spark_dbt_vars
 from orchestration.lib.storage import WAREHOUSE_POOL, LoyaltyStorage
 from orchestration.lib.warehouse import ensure_lake_views
 
 PARTITIONED = "tag:partitioned"
+# duckdb or spark (LOYALTY_ENGINE): the profiles target dbt builds with, shown as the kind
+ENGINE = Settings.from_env().engine
 OWNER = "team:analytics-engineering"
 # The daily run starts at 02:00 and takes minutes: a mart older than a day and a bit means a
 # run failed or did not start. Shown on the asset in the UI (stale marts turn red).
@@ -49,19 +53,33 @@ class LoyaltyTranslator(DagsterDbtTranslator):
             group_name=meta.get("group", group),
             owners=meta.get("owners", [OWNER]),
             freshness_policy=MART_FRESHNESS if group.startswith("marts_") else None,
-        ).merge_attributes(kinds={"duckdb"}, tags={"layer": group.split("_")[0]})
+        ).merge_attributes(kinds={ENGINE}, tags={"layer": group.split("_")[0]})
 
 
 translator = LoyaltyTranslator()
 
 
-def _prepare(context: dg.AssetExecutionContext, storage: LoyaltyStorage) -> None:
-    """dbt reads the lake through views; (re)create them and point dbt at this warehouse."""
-    if storage.export_dbt_env().uses_demo_pii_key:
+def _prepare(context: dg.AssetExecutionContext, storage: LoyaltyStorage) -> dict[str, object]:
+    """dbt reads the lake through views; (re)create them and point dbt at this warehouse.
+    Returns the dbt vars the engine needs (on Spark: the datasets with no files yet)."""
+    settings = storage.export_dbt_env()
+    if settings.uses_demo_pii_key:
         context.log.warning("LOYALTY_PII_KEY is not set: e-mail and phone are hashed with the "
                             "public demo key, which does not protect real personal data")
     with storage.connect() as con:
         ensure_lake_views(con, storage.lake)
+    return spark_dbt_vars(storage.lake) if settings.engine == "spark" else {}
+
+
+def _publish_engine_tables(context: dg.AssetExecutionContext, storage: LoyaltyStorage) -> None:
+    """After a Spark build, the Python assets read its tables through DuckDB views over the
+    Parquet files Spark wrote (nothing to do after a DuckDB build)."""
+    settings = Settings.from_env()
+    if settings.engine != "spark":
+        return
+    with storage.connect() as con:
+        exposed = expose_spark_tables(con, settings.spark_dir)
+    context.log.info(f"{len(exposed)} Spark tables readable from DuckDB")
 
 
 @dbt_assets(
@@ -77,10 +95,11 @@ def _prepare(context: dg.AssetExecutionContext, storage: LoyaltyStorage) -> None
 def dbt_partitioned_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                            storage: LoyaltyStorage) -> Iterator:
     """Incremental models: each run replaces the business days of its partition window."""
-    _prepare(context, storage)
+    engine_vars = _prepare(context, storage)
     window = context.partition_time_window
     dbt_vars = partitioned_dbt_vars(window.start, window.end, lookback=lookback_days())
-    yield from dbt.cli(["build", *vars_arg(dbt_vars)], context=context).stream()
+    yield from dbt.cli(["build", *vars_arg({**dbt_vars, **engine_vars})], context=context).stream()
+    _publish_engine_tables(context, storage)
 
 
 @dbt_assets(
@@ -94,8 +113,10 @@ def dbt_partitioned_models(context: dg.AssetExecutionContext, dbt: DbtCliResourc
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                storage: LoyaltyStorage) -> Iterator:
     """Seeds, views and tables rebuilt in full from the staged data."""
-    _prepare(context, storage)
-    yield from dbt.cli(["build"], context=context).stream()
+    engine_vars = _prepare(context, storage)
+    yield from dbt.cli(["build", *(vars_arg(engine_vars) if engine_vars else [])],
+                       context=context).stream()
+    _publish_engine_tables(context, storage)
 
 
 def dbt_asset_key(name: str) -> dg.AssetKey:

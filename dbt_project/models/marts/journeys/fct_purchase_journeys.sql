@@ -325,13 +325,14 @@ final as (
         first_touch_channel,
         first_touch_type,
         {{ dbt.datediff('first_touch_at', 'purchase_at', 'second') }}
-        / 86400.0 as days_to_purchase,
+        -- a double on both engines (Spark would divide by the literal 86400.0 as a decimal)
+        / cast(86400 as double) as days_to_purchase,
         touches_before,
         has_prior_touch,
         -- the journey since the previous purchase (within the same window)
         journey_started_at,
         {{ dbt.datediff('journey_started_at', 'purchase_at', 'second') }}
-        / 86400.0 as journey_days,
+        / cast(86400 as double) as journey_days,
         journey_touches,
         -- channels and cross-channel paths
         has_web_touch,

@@ -2,7 +2,8 @@
 -- timeline per member. A view over the incremental staging models and the identity map: a
 -- device cookie linked to a member by a later login, or a card registered later, gives the
 -- member all its earlier touches at the next read, without reprocessing history.
-{{ config(materialized='view') }}
+-- (a table on Spark, as the staging and intermediate views: see dbt_project.yml)
+{{ config(materialized='table' if target.type == 'spark' else 'view') }}
 
 with
 

@@ -144,7 +144,10 @@ final as (
         coalesce(history.lifetime_net_spend, 0) as lifetime_net_spend,
         coalesce(history.net_spend_12m, 0) as net_spend_12m,
         coalesce(history.purchases_12m, 0) as purchases_12m,
-        cast(history.lifetime_gross_spend / nullif(history.purchases, 0) as decimal(18, 2)) as average_basket_value,
+        -- rounded to the cent half away from zero on both engines (DuckDB divides a decimal in
+        -- double precision, where 130.265 is 130.26499...; Spark divides it exactly)
+        cast(round(history.lifetime_gross_spend * 100 / nullif(history.purchases, 0)) / 100 as decimal(18, 2))
+            as average_basket_value,
         cast(history.return_events as double) / nullif(history.purchases, 0) as return_rate,
         -- satisfaction
         latest_survey.survey_responses,

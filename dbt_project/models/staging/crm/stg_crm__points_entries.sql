@@ -1,11 +1,10 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='business_date',
         on_schema_change='fail',
         tags=['partitioned'],
         post_hook="{{ drop_later_deliveries('entry_id') }}",
+        **partitioned_by_day('business_date'),
     )
 }}
 

@@ -1,10 +1,9 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='transaction_date',
         on_schema_change='fail',
         tags=['partitioned'],
+        **partitioned_by_day('transaction_date'),
     )
 }}
 
