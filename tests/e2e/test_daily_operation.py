@@ -71,7 +71,11 @@ class Server:
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, "LOYALTY_DATA_DIR": str(self.data), "DAGSTER_HOME": str(self.home),
+        # nothing inherited from tests that ran before in this process (the dbt assets export
+        # their warehouse and lake to the environment for dbt)
+        inherited = {k: v for k, v in os.environ.items()
+                     if not k.startswith(("LOYALTY_", "DBT_ENV_SECRET_", "DAGSTER_"))}
+        return {**inherited, "LOYALTY_DATA_DIR": str(self.data), "DAGSTER_HOME": str(self.home),
                 "LOYALTY_PII_KEY": "e2e-key",
                 "LOYALTY_FIRST_BUSINESS_DATE": CFG.start.isoformat()}
 
