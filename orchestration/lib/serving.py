@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from .lake import swap_in
+from .warehouse import sql_path
 
 # What BI tools see. Staging, raw, quarantine and ops never leave the warehouse.
 SERVING_SCHEMAS = ("marts", "scores", "outputs", "reference")
@@ -56,10 +57,6 @@ def serving_tables(con: duckdb.DuckDBPyConnection,
         "order by 1, 2", list(schemas)).fetchall()]
 
 
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def remove_leftovers(serving_dir: Path) -> list[Path]:
     """Temporary files of publications that never finished (a killed run)."""
     leftovers = sorted(serving_dir.glob(f".{SERVING_FILE}.*.tmp*"))
@@ -88,7 +85,7 @@ def publish(warehouse: Path, serving_dir: Path, *, run_id: str,
     new_parquet = serving_dir / f".{PARQUET_DIR}.{token}.tmp"
     published_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     with duckdb.connect(config={"autoinstall_known_extensions": False}) as con:
-        con.execute(f"attach {_quote(warehouse)} as \"{warehouse.stem}\" (read_only)")
+        con.execute(f"attach {sql_path(warehouse)} as \"{warehouse.stem}\" (read_only)")
         con.execute(f'use "{warehouse.stem}"')
         tables = serving_tables(con)
         if not tables:
@@ -108,7 +105,7 @@ def _write(con: duckdb.DuckDBPyConnection, new_file: Path, new_parquet: Path,
            tables: list[tuple[str, str]], run_id: str, published_at: dt.datetime,
            dictionary: list[tuple[str, str, str, str]]) -> dict[str, int]:
     counts: dict[str, int] = {}
-    con.execute(f"attach {_quote(new_file)} as serving (storage_version '{STORAGE_VERSION}')")
+    con.execute(f"attach {sql_path(new_file)} as serving (storage_version '{STORAGE_VERSION}')")
     try:
         for schema in sorted({s for s, _ in tables}) + [META_SCHEMA]:
             con.execute(f"create schema serving.{schema}")
@@ -120,7 +117,7 @@ def _write(con: duckdb.DuckDBPyConnection, new_file: Path, new_parquet: Path,
             folder = new_parquet / schema / table
             folder.mkdir(parents=True)
             con.execute(f"copy (select * from serving.{name}) to "
-                        f"{_quote(folder / 'part-0.parquet')} (format parquet)")
+                        f"{sql_path(folder / 'part-0.parquet')} (format parquet)")
         con.execute(f"create table serving.{META_SCHEMA}.publication as select "
                     "cast($run_id as varchar) as run_id, cast($at as timestamp) as published_at, "
                     "cast($version as varchar) as storage_version",
@@ -154,7 +151,7 @@ def _audit(new_file: Path, new_parquet: Path, counts: dict[str, int]) -> None:
         for key, expected in counts.items():
             schema, table = key.split(".", 1)
             got = reader.execute(f'select count(*) from {schema}."{table}"').fetchone()[0]
-            files = _quote(new_parquet / schema / table / "*.parquet")
+            files = sql_path(new_parquet / schema / table / "*.parquet")
             parquet = reader.execute(f"select count(*) from read_parquet({files})").fetchone()[0]
             if got != expected or parquet != expected:
                 problems.append(f"{key}: warehouse {expected}, file {got}, parquet {parquet}")

@@ -20,7 +20,7 @@ import duckdb
 
 from .contract import DATASETS, RAW_TYPES
 from .lake import Lake
-from .warehouse import _has_parquet, _sql_path
+from .warehouse import _has_parquet, sql_path
 
 # Spark SQL type of each raw (DuckDB) lake type.
 SPARK_TYPES = {"VARCHAR": "string", "BIGINT": "bigint", "DECIMAL(18,4)": "decimal(18,4)",
@@ -53,7 +53,7 @@ def _parquet_view(folder: Path) -> str:
     # Incremental tables are partitioned by day (business_date=... folders); others are flat.
     partitioned = any(p.is_dir() and "=" in p.name for p in folder.iterdir())
     files = folder / ("*/*.parquet" if partitioned else "*.parquet")
-    return (f"select * from read_parquet({_sql_path(files)}, "
+    return (f"select * from read_parquet({sql_path(files)}, "
             f"hive_partitioning = {str(partitioned).lower()})")
 
 

@@ -31,7 +31,7 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         con.close()
 
 
-def _sql_path(path: Path) -> str:
+def sql_path(path: Path) -> str:
     # View bodies cannot take bound parameters; the path is ours, quotes are escaped.
     return "'" + str(path).replace("'", "''") + "'"
 
@@ -54,7 +54,7 @@ def _raw_columns(dataset: Dataset) -> list[tuple[str, str]]:
 
 
 def _glob(folder: Path, daily: bool) -> str:
-    return _sql_path(folder / ("business_date=*" if daily else "current") / "*.parquet")
+    return sql_path(folder / ("business_date=*" if daily else "current") / "*.parquet")
 
 
 def ensure_lake_views(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
@@ -78,7 +78,7 @@ def ensure_lake_views(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
         con.execute(f'create or replace view quarantine."{ds.name}" as {body}')
     ledger_root = lake.root / "ops" / "ingest_ledger"
     if ledger_root.is_dir() and any(ledger_root.glob("*/*.parquet")):
-        body = (f"select * from read_parquet({_sql_path(ledger_root / '*' / '*.parquet')}, "
+        body = (f"select * from read_parquet({sql_path(ledger_root / '*' / '*.parquet')}, "
                 "hive_partitioning = false, union_by_name = true)")
     else:
         body = _empty_select([

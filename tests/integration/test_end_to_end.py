@@ -4,6 +4,7 @@ Figures are checked against values computed independently from the landing files
 """
 
 import datetime as dt
+import os
 import hashlib
 import json
 from pathlib import Path
@@ -30,6 +31,9 @@ CFG = GeneratorConfig(members=300, days=40, start=dt.date(2026, 1, 1), seed=5,
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("e2e")
+    # the dbt assets export this run's warehouse and lake to os.environ for dbt: put the
+    # environment back afterwards, so no later test in this process inherits them
+    saved = dict(os.environ)
     with pytest.MonkeyPatch.context() as mp:
         for name in ("LOYALTY_LANDING_DIR", "LOYALTY_LAKE", "LOYALTY_WAREHOUSE"):
             mp.delenv(name, raising=False)
@@ -43,6 +47,8 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory):
         generated = generate(CFG, settings.landing_dir)
         first = run_all(settings, log=lambda *_: None)
         yield settings, generated, first, run_all
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def _landing_frame(settings: Settings, dataset, skip: set[str] = frozenset()) -> pd.DataFrame:
@@ -195,6 +201,22 @@ def test_one_row_per_register_member_and_no_personal_data_downstream(pipeline) -
             values = {v for (v,) in _query(settings, f'select distinct cast("{col}" as varchar) '
                                                      f'from "{schema}"."{table}"')}
             assert not values & forbidden, f"{schema}.{table}.{col} holds personal data"
+
+    # what BI tools read: every table of the serving file, and the report page
+    serving = settings.serving_dir / "loyalty.duckdb"
+    with duckdb.connect(str(serving), read_only=True) as con:
+        columns = con.execute("select table_schema, table_name, column_name "
+                              "from information_schema.columns "
+                              "where data_type in ('VARCHAR', 'DATE')").fetchall()
+        assert {s for s, _, _ in columns} >= {"marts", "scores", "outputs"}
+        for schema, table, col in columns:
+            values = {v for (v,) in con.execute(
+                f'select distinct cast("{col}" as varchar) from "{schema}"."{table}"'
+            ).fetchall()}
+            assert not values & (pii | comments), f"serving {schema}.{table}.{col} holds PII"
+        assert con.execute("select count(*) from marts.dim_members").fetchone()[0] == n
+    page = (settings.serving_dir / "report.html").read_text()
+    assert not [v for v in pii | comments if v in page]
 
 
 def test_scores_and_segments_for_the_latest_day(pipeline) -> None:
