@@ -4,9 +4,9 @@ Figures are checked against values computed independently from the landing files
 """
 
 import datetime as dt
-import os
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import dagster as dg
