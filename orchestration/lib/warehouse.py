@@ -92,11 +92,12 @@ def ensure_lake_views(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
 
 
 def table_counts(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]) -> dict[str, int]:
-    """Row counts of every table in ``schemas`` (``schema.table`` → rows)."""
+    """Row counts of every table and view in ``schemas`` (``schema.table`` → rows). Views
+    count too: after a Spark build the marts are DuckDB views over Spark's Parquet."""
     rows = con.execute(
         "select table_schema, table_name from information_schema.tables "
-        "where table_schema in (select unnest($schemas)) and table_type = 'BASE TABLE' "
-        "order by 1, 2",
+        "where table_schema in (select unnest($schemas)) "
+        "and table_catalog = current_database() order by 1, 2",
         {"schemas": list(schemas)},
     ).fetchall()
     return {f"{s}.{t}": con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0]
