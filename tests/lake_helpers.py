@@ -1,5 +1,7 @@
-"""Shared set-up of tests that need a lake: every landing file ingested, day by day."""
+"""Shared set-up of tests that need a lake: landing files grouped and ingested day by day."""
 
+import datetime as dt
+import gzip
 from collections import defaultdict
 from pathlib import Path
 
@@ -17,3 +19,26 @@ def ingest_landing(landing_dir: Path, lake: Lake) -> None:
             if f.name_error is None:
                 by_day[f.business_date].append(f)
         ingest_days(ds, dict(by_day), lake)
+
+
+def files_by_day(landing: Path) -> dict[str, dict]:
+    """Dataset name → business day (None for snapshots) → its landing files."""
+    out: dict[str, dict] = {}
+    for ds in DATASETS.values():
+        by_day = defaultdict(list)
+        for f in discover(landing, ds):
+            by_day[f.business_date].append(f)
+        out[ds.name] = dict(by_day)
+    return out
+
+
+def redeliver_next_day(landing: Path, day: dt.date, events: int) -> None:
+    """At-least-once delivery across days: some events of ``day`` come again in a file of
+    the next day."""
+    folder = landing / "online" / "events"
+    [source] = [p for p in folder.iterdir() if p.name.startswith(day.isoformat())]
+    opener = gzip.open if source.suffix == ".gz" else open
+    with opener(source, "rt", encoding="utf-8") as f:
+        lines = [next(f) for _ in range(events)]
+    nxt = (day + dt.timedelta(days=1)).isoformat()
+    (folder / f"{nxt}_redelivered.jsonl").write_text("".join(lines), encoding="utf-8")

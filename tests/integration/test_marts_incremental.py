@@ -9,12 +9,10 @@ Every table and view of staging, intermediate and marts must then hold the same 
 """
 
 import datetime as dt
-import gzip
 import json
 import os
 import subprocess
 import sys
-from collections import defaultdict
 from pathlib import Path
 
 import duckdb
@@ -25,25 +23,15 @@ from orchestration.lib.contract import DATASETS
 from orchestration.lib.dbt_vars import partitioned_dbt_vars, vars_arg
 from orchestration.lib.ingest import ingest_days
 from orchestration.lib.lake import Lake
-from orchestration.lib.landing import discover
 from orchestration.lib.settings import Settings
 from orchestration.lib.warehouse import connect, ensure_lake_views
+from tests.lake_helpers import files_by_day, redeliver_next_day
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 DBT = Path(sys.executable).parent / "dbt"
 CFG = GeneratorConfig(members=200, days=5, start=dt.date(2026, 2, 1), seed=11)
 LATE_DAY = dt.date(2026, 2, 3)  # its till lines and web events arrive two days late
 LATE = ("pos_transactions", "online_events")
-
-
-def _files_by_day(landing: Path) -> dict[str, dict]:
-    out: dict[str, dict] = {}
-    for ds in DATASETS.values():
-        by_day = defaultdict(list)
-        for f in discover(landing, ds):
-            by_day[f.business_date].append(f)
-        out[ds.name] = dict(by_day)
-    return out
 
 
 def _start_dbt(settings: Settings, tmp: Path, *args: str) -> subprocess.Popen:
@@ -57,18 +45,6 @@ def _start_dbt(settings: Settings, tmp: Path, *args: str) -> subprocess.Popen:
 def _wait(proc: subprocess.Popen) -> None:
     out, _ = proc.communicate()
     assert proc.returncode == 0, out[-4000:]
-
-
-def _redeliver_next_day(landing: Path, day: dt.date, events: int) -> None:
-    """At-least-once delivery across days: some events of ``day`` come again in a file of
-    the next day."""
-    folder = landing / "online" / "events"
-    [source] = [p for p in folder.iterdir() if p.name.startswith(day.isoformat())]
-    opener = gzip.open if source.suffix == ".gz" else open
-    with opener(source, "rt", encoding="utf-8") as f:
-        lines = [next(f) for _ in range(events)]
-    nxt = (day + dt.timedelta(days=1)).isoformat()
-    (folder / f"{nxt}_redelivered.jsonl").write_text("".join(lines), encoding="utf-8")
 
 
 def _dbt(settings: Settings, tmp: Path, *args: str) -> None:
@@ -92,8 +68,8 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings
     tmp = tmp_path_factory.mktemp("incremental")
     landing = tmp / "landing"
     generate(CFG, landing)
-    _redeliver_next_day(landing, LATE_DAY, events=25)
-    files = _files_by_day(landing)
+    redeliver_next_day(landing, LATE_DAY, events=25)
+    files = files_by_day(landing)
     days = sorted({d for by_day in files.values() for d in by_day if d is not None})
 
     full = _settings(tmp / "full")
