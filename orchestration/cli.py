@@ -32,7 +32,7 @@ def _generate(args: argparse.Namespace, settings: Settings) -> int:
     cfg = GeneratorConfig(
         members=args.members, days=args.days, start=args.start, seed=args.seed,
         csv_format=args.format, json_format=args.json_format, faults=args.faults,
-        progress=sys.stderr.isatty(),
+        progress=sys.stderr.isatty(), shard_members=args.shard_members,
     )
     result = generate(cfg, landing)
     print(f"wrote {result.files:,} files to {landing} in {result.seconds:.1f}s "
@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--json-format", choices=JSON_FORMATS, default=defaults.json_format)
     gen.add_argument("--faults", action="store_true",
                      help="inject bad rows and bad files of the kinds the contract forbids")
+    gen.add_argument("--shard-members", type=int, default=defaults.shard_members,
+                     help="members simulated at a time (memory grows with this, not with "
+                          "--members); each further shard writes <day>_partN files")
     gen.add_argument("--landing", help="target folder (default: LOYALTY_LANDING_DIR)")
     gen.add_argument("--force", action="store_true", help="write into a non-empty folder")
     gen.set_defaults(func=_generate)

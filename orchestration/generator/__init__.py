@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -84,57 +84,42 @@ def generate_till_lines(cfg: GeneratorConfig, landing_dir: Path,
 
 
 def generate(cfg: GeneratorConfig, landing_dir: Path) -> GenerationResult:
-    """Simulate and write every landing dataset; returns row counts and timing."""
+    """Simulate and write every landing dataset; returns row counts and timing.
+
+    Members are simulated ``cfg.shard_members`` at a time and each shard is written before
+    the next starts, so memory does not grow with the retailer. Faults, when asked for, go
+    into the first shard's files.
+    """
     started = time.perf_counter()
-    world = simulate(cfg)
-    frames = {
-        "pos_transactions": world.transactions,
-        "crm_members": world.members,
-        "crm_points": world.points,
-        "online_orders": world.orders,
-        "online_events": world.events,
-        "survey_responses": world.surveys,
-    }
-    row_faults: dict[str, list] = {}
-    csv_format = cfg.csv_format
-    if cfg.faults:
-        frames["pos_transactions"] = frames["pos_transactions"].to_pandas()
-        row_faults = fault_mod.corrupt_rows(frames, np.random.default_rng(cfg.seed + 1))
     landing_dir.mkdir(parents=True, exist_ok=True)
-    first_day = np.datetime64(cfg.start, "D")
-    n_files = len(SNAPSHOT_PATHS) + sum(
-        np.unique(business_days(frames[d])).size for d in DAILY_PATHS)
-    with tqdm(total=n_files, desc="writing landing files", unit="file",
+    rows: dict[str, int] = dict.fromkeys(DAILY_PATHS, 0)
+    files, injected = 0, []
+    with tqdm(total=0, desc="writing landing files", unit="file",
               disable=not cfg.progress) as bar:
-        for dataset, rel in SNAPSHOT_PATHS.items():
-            df = world.stores if dataset == "pos_stores" else world.products
-            write_table(pa.Table.from_pandas(df, preserve_index=False),
-                        landing_dir / f"{rel}.csv", "csv")
-            bar.update()
-        for dataset, (rel, family) in DAILY_PATHS.items():
-            folder = landing_dir / rel
-            if family == "csv":
-                # a corrupted value is text, which only CSV can carry in a numeric column
-                fmt = "csv" if dataset in row_faults else csv_format
-                write_daily_csv(frames[dataset], folder, fmt, first_day, bar.update)
-            else:
-                nested = world.order_items if dataset == "online_orders" else None
-                write_daily_jsonl(frames[dataset], folder, cfg.json_format, first_day,
-                                  bar.update, nested=nested)
-    injected = []
+        for shard, (offset, members) in enumerate(cfg.shards):
+            shard_cfg = replace(cfg, members=members, stores=cfg.store_count)
+            world = simulate(shard_cfg, shard, offset)
+            if shard == 0:
+                for dataset, rel in SNAPSHOT_PATHS.items():
+                    df = world.stores if dataset == "pos_stores" else world.products
+                    write_table(pa.Table.from_pandas(df, preserve_index=False),
+                                landing_dir / f"{rel}.csv", "csv")
+                    rows[dataset] = len(df)
+                    files += 1
+            suffix = f"_part{shard + 1}" if shard else ""
+            n, faults, counts = _write_shard(cfg, world, landing_dir, suffix, bar,
+                                             inject=cfg.faults and shard == 0)
+            files += n
+            injected += faults
+            for dataset, count in counts.items():
+                rows[dataset] += count
+            del world
     if cfg.faults:
-        for dataset, hits in row_faults.items():
-            dates = business_days(frames[dataset])
-            rel = DAILY_PATHS[dataset][0]
-            for pos, kind in hits:
-                injected.append(fault_mod.Fault(dataset, f"{rel}/{dates[pos]}.csv", kind, 1))
         injected += fault_mod.bad_files(landing_dir, str(cfg.start + (cfg.end - cfg.start) // 2))
-    rows = {d: len(frames[d]) for d in DAILY_PATHS}
-    rows["pos_stores"], rows["pos_products"] = len(world.stores), len(world.products)
     result = GenerationResult(
         landing_dir=landing_dir,
         rows=rows,
-        files=n_files,
+        files=files,
         seconds=time.perf_counter() - started,
         faults=[f.as_dict() for f in injected],
     )
@@ -142,3 +127,40 @@ def generate(cfg: GeneratorConfig, landing_dir: Path) -> GenerationResult:
                 "rows": rows, "faults": result.faults}
     (landing_dir / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
     return result
+
+
+_WORLD_FIELDS = {"pos_transactions": "transactions", "crm_members": "members",
+                 "crm_points": "points", "online_orders": "orders",
+                 "online_events": "events", "survey_responses": "surveys"}
+
+
+def _write_shard(cfg: GeneratorConfig, world: World, landing_dir: Path, suffix: str,
+                 bar: tqdm, inject: bool) -> tuple[int, list, dict[str, int]]:
+    """Write one shard's daily files; returns the file count, the faults injected and the
+    rows written per dataset."""
+    frames = {d: getattr(world, f) for d, f in _WORLD_FIELDS.items()}
+    row_faults: dict[str, list] = {}
+    if inject:
+        frames["pos_transactions"] = frames["pos_transactions"].to_pandas()
+        row_faults = fault_mod.corrupt_rows(frames, np.random.default_rng(cfg.seed + 1))
+    first_day = np.datetime64(cfg.start, "D")
+    n_files = sum(np.unique(business_days(frames[d])).size for d in DAILY_PATHS)
+    bar.total += n_files
+    bar.refresh()
+    for dataset, (rel, family) in DAILY_PATHS.items():
+        folder = landing_dir / rel
+        if family == "csv":
+            # a corrupted value is text, which only CSV can carry in a numeric column
+            fmt = "csv" if dataset in row_faults else cfg.csv_format
+            write_daily_csv(frames[dataset], folder, fmt, first_day, bar.update, suffix)
+        else:
+            nested = world.order_items if dataset == "online_orders" else None
+            write_daily_jsonl(frames[dataset], folder, cfg.json_format, first_day,
+                              bar.update, nested=nested, suffix=suffix)
+    injected = []
+    for dataset, hits in row_faults.items():
+        dates = business_days(frames[dataset])
+        rel = DAILY_PATHS[dataset][0]
+        for pos, kind in hits:
+            injected.append(fault_mod.Fault(dataset, f"{rel}/{dates[pos]}{suffix}.csv", kind, 1))
+    return n_files, injected, {d: len(frames[d]) for d in DAILY_PATHS}

@@ -77,9 +77,9 @@ def _ids(prefix: str, n: int, width: int, offset: int = 0) -> np.ndarray:
     return np.char.add(prefix, np.char.zfill(numbers, width))
 
 
-def _arrow_ids(prefix: str, n: int, width: int) -> pa.Array:
-    """``prefix`` + zero-padded 1..n, built by Arrow (for millions of ids)."""
-    numbers = pa.array(np.arange(1, n + 1)).cast(pa.string())
+def _arrow_ids(prefix: str, n: int, width: int, offset: int = 0) -> pa.Array:
+    """``prefix`` + zero-padded offset+1..offset+n, built by Arrow (for millions of ids)."""
+    numbers = pa.array(np.arange(offset + 1, offset + n + 1)).cast(pa.string())
     return pc.binary_join_element_wise(prefix, pc.utf8_lpad(numbers, width, "0"), "")
 
 
@@ -110,11 +110,29 @@ def _iso_arrow(start: dt.date, days: np.ndarray) -> pa.Array:
 
 
 class _Simulation:
-    def __init__(self, cfg: GeneratorConfig) -> None:
+    """One shard of members (``cfg.members`` of them, numbered from ``member_offset``).
+
+    Shard 0 is the whole simulation when the members fit in one shard. Every other shard
+    shares shard 0's stores and products (the same draws) and then continues from its own
+    seed; its ids are offset so that no id of one shard repeats in another.
+    """
+
+    def __init__(self, cfg: GeneratorConfig, shard: int = 0, member_offset: int = 0) -> None:
         self.cfg = cfg
         self.rng = np.random.default_rng(cfg.seed)
         self.D = float(cfg.days)
         self.base = np.datetime64(cfg.start, "s")
+        self.shard, self.member_offset = shard, member_offset
+
+    def start_shard(self) -> None:
+        """After the reference data: members of shard > 0 draw from their own stream."""
+        if self.shard:
+            self.rng = np.random.default_rng([self.cfg.seed, self.shard])
+
+    def _shard_ids(self, prefix: str, n: int, width: int, per_shard: int) -> np.ndarray:
+        """Ids of things counted within a shard (receipts, orders, events, ...): shard s
+        numbers them from s × ``per_shard`` (more than any shard makes)."""
+        return _ids(prefix, n, width, offset=self.shard * per_shard)
 
     # ----------------------------------------------------------------- reference data
     def stores(self) -> pd.DataFrame:
@@ -202,10 +220,12 @@ class _Simulation:
 
     def member_register(self) -> pd.DataFrame:
         rng, n = self.rng, self.cfg.members
-        member_ids = _ids("M", n, 7)
+        mo = self.member_offset
+        member_ids = _ids("M", n, 7, offset=mo)
         self.member_ids = member_ids
-        self.card_ids = _ids("C", n, 10, offset=int(rng.integers(10**6, 10**7)))
-        self.account_ids = np.where(self.has_account, _ids("A", n, 8), None)
+        card_offset = int(rng.integers(10**6, 10**7))  # shard 0's cards end below 10**7 + n
+        self.card_ids = _ids("C", n, 10, offset=10**7 + mo if self.shard else card_offset)
+        self.account_ids = np.where(self.has_account, _ids("A", n, 8, offset=mo), None)
         english = rng.random(n) < 0.2
         sur = rng.choice(ref.SURNAMES_ZH, n)
         given = np.char.add(rng.choice(ref.GIVEN_ZH, n),
@@ -214,7 +234,7 @@ class _Simulation:
         en_name = np.char.add(np.char.add(rng.choice(ref.FIRST_EN, n), " "),
                               rng.choice(ref.LAST_EN, n))
         full_name = np.where(english, en_name, zh_name)
-        handle = np.char.add("member", np.arange(1, n + 1).astype(str))
+        handle = np.char.add("member", np.arange(mo + 1, mo + n + 1).astype(str))
         email = np.char.add(np.char.add(handle, "@"), rng.choice(ref.EMAIL_DOMAINS, n))
         self.email = np.where(rng.random(n) < 0.85, email, None)
         phone = np.char.add("1", np.char.zfill(rng.integers(3 * 10**9, 9 * 10**9, n).astype(str),
@@ -359,8 +379,9 @@ class _Simulation:
         }, copy=False)  # no consolidation copy of millions of rows
         first_line = np.concatenate([[0], np.cumsum(n_lines)[:-1]])
         returns = self._till_returns(sales, t, returned, n_lines, first_line)
-        self.receipt_ids = pa.concat_arrays([_arrow_ids("T", t.size, 10),
-                                             _arrow_ids("R", len(returns), 10)])
+        offset = self.shard * 10**9
+        self.receipt_ids = pa.concat_arrays([_arrow_ids("T", t.size, 10, offset),
+                                             _arrow_ids("R", len(returns), 10, offset)])
         # receipt-level facts used later by surveys, events and the ledger
         self.receipts = pd.DataFrame({
             "t": t, "member": member,
@@ -441,7 +462,7 @@ class _Simulation:
         placed = np.floor(on["t"].to_numpy()) + self._time_of_day(k)
         n_lines = 1 + rng.poisson(self.basket[m] - 1)
         lines = self._lines(n_lines, self.price_sensitive[m], self.quality_seeker[m])
-        order_ids = _ids("O", k, 9)
+        order_ids = self._shard_ids("O", k, 9, 10**8)
         subtotal = np.bincount(lines["owner"], weights=lines["net"], minlength=k)
         cnc = rng.random(k) < 0.2
         shipping = np.where(~cnc & (subtotal < 99), 10.0, 0.0)
@@ -551,7 +572,7 @@ class _Simulation:
         member, start, tmpl, order_id, login = (a[keep] for a in
                                                 (member, start, tmpl, order_id, login))
         ns = member.size
-        session_ids = _ids("sess-", ns, 9)
+        session_ids = self._shard_ids("sess-", ns, 9, 10**8)
         mi = np.maximum(member, 0)
         device_no = rng.integers(0, 2, ns) % self.devices[mi]
         anon_id = np.where(member >= 0,
@@ -580,7 +601,7 @@ class _Simulation:
         utm_i = rng.integers(0, len(ref.UTM), sess.size)
         utm = np.array(ref.UTM, dtype=object)
         events = pd.DataFrame({
-            "event_id": _ids("ev-", sess.size, 11),
+            "event_id": self._shard_ids("ev-", sess.size, 11, 10**10),
             "event_ts": _iso_utc(self.base, t),
             "session_id": session_ids[sess],
             "anonymous_id": anon_id[sess],
@@ -651,7 +672,7 @@ class _Simulation:
         store_idx = np.concatenate([r["store_idx"].to_numpy(), np.full(len(o), -1)])
         card = np.concatenate([r["card"].to_numpy(), np.zeros(len(o), bool)])
         df = pd.DataFrame({
-            "response_id": _ids("SR", k, 8),
+            "response_id": self._shard_ids("SR", k, 8, 10**7),
             "submitted_at": _iso_local(self.base, submitted) + "+08:00",
             "survey_id": np.where(is_online, "SV-ONLINE-2", "SV-STORE-1"),
             "touchpoint": touch,
@@ -896,7 +917,7 @@ class _Simulation:
             "order_id": np.where(has, led["order_id"].to_numpy()[srci], None),
         })
         out = out[out["t"] < D].sort_values("t", kind="stable").reset_index(drop=True)
-        out.insert(0, "entry_id", _ids("E", len(out), 10))
+        out.insert(0, "entry_id", self._shard_ids("E", len(out), 10, 10**9))
         out["entry_ts"] = _iso_local(self.base, out["t"].to_numpy()) + "+08:00"
         out["business_date"] = _business_date(self.cfg.start, out["t"].to_numpy())
         return out.drop(columns="t")
@@ -945,12 +966,14 @@ _TEMPLATE_OFFSET = np.concatenate([[0], np.cumsum(_TEMPLATE_LEN)[:-1]])
 _TEMPLATE_FLAT = np.array([e for t in _TEMPLATES for e in t])
 
 
-def simulate(cfg: GeneratorConfig) -> World:
-    """Run the simulation and return every landing dataset as a DataFrame."""
-    sim = _Simulation(cfg)
+def simulate(cfg: GeneratorConfig, shard: int = 0, member_offset: int = 0) -> World:
+    """Run the simulation of one shard of members (by default all of ``cfg.members``) and
+    return every landing dataset as a DataFrame."""
+    sim = _Simulation(cfg, shard, member_offset)
     stores = sim.stores()
     sim.store_ids = stores["store_id"].to_numpy()[:-1]
     products = sim.products()
+    sim.start_shard()
     sim.member_traits()
     register = sim.member_register()
     purchases = sim.purchases()

@@ -75,8 +75,9 @@ def business_days(frame: pd.DataFrame | pa.Table) -> np.ndarray:
 
 
 def write_daily_csv(frame: pd.DataFrame | pa.Table, folder: Path, chosen: str,
-                    first_day: np.datetime64, tick: Callable[[], None]) -> list[Path]:
-    """One file per business day: ``<folder>/YYYY-MM-DD.<ext>``."""
+                    first_day: np.datetime64, tick: Callable[[], None],
+                    suffix: str = "") -> list[Path]:
+    """One file per business day: ``<folder>/YYYY-MM-DD<suffix>.<ext>``."""
     table = as_table(frame)
     days = business_days(table)
     if days.size and (np.diff(days.astype("int64")) < 0).any():
@@ -88,7 +89,8 @@ def write_daily_csv(frame: pd.DataFrame | pa.Table, folder: Path, chosen: str,
     jobs = []
     for day, start, count in zip(uniq, starts, counts, strict=True):
         fmt = format_for_day(chosen, "csv", int((day - first_day).astype(int)))
-        jobs.append((table.slice(int(start), int(count)), folder / f"{day}.{fmt}", fmt))
+        jobs.append((table.slice(int(start), int(count)), folder / f"{day}{suffix}.{fmt}",
+                     fmt))
     # Arrow's writers release the GIL: one thread per core writes days side by side
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         for _ in pool.map(lambda job: write_table(*job), jobs):
@@ -97,8 +99,10 @@ def write_daily_csv(frame: pd.DataFrame | pa.Table, folder: Path, chosen: str,
 
 
 def write_daily_jsonl(df: pd.DataFrame, folder: Path, chosen: str, first_day: np.datetime64,
-                      tick: Callable[[], None], nested: pd.DataFrame | None = None) -> list[Path]:
-    """One JSON-lines file per business day, written by DuckDB in a single partitioned COPY.
+                      tick: Callable[[], None], nested: pd.DataFrame | None = None,
+                      suffix: str = "") -> list[Path]:
+    """One JSON-lines file per business day (``YYYY-MM-DD<suffix>.<ext>``), written by
+    DuckDB in a single partitioned COPY.
 
     ``nested``, when given, holds order items that become a list of objects per order.
     """
@@ -136,7 +140,7 @@ def write_daily_jsonl(df: pd.DataFrame, folder: Path, chosen: str, first_day: np
                 (data_file,) = list(part.iterdir())
                 index = int((np.datetime64(day) - first_day).astype(int))
                 fmt = format_for_day(chosen, "json", index)
-                dest = folder / f"{day}.{fmt}"
+                dest = folder / f"{day}{suffix}.{fmt}"
                 if fmt == "jsonl.gz":
                     _gzip_file(data_file, dest)
                 else:
