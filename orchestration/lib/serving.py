@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from .lake import swap_in
-from .warehouse import sql_path
+from .warehouse import connection_config, sql_path
 
 # What BI tools see. Staging, raw, quarantine and ops never leave the warehouse.
 SERVING_SCHEMAS = ("marts", "scores", "outputs", "reference")
@@ -84,7 +84,7 @@ def publish(warehouse: Path, serving_dir: Path, *, run_id: str,
     new_file = serving_dir / f".{SERVING_FILE}.{token}.tmp"
     new_parquet = serving_dir / f".{PARQUET_DIR}.{token}.tmp"
     published_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    with duckdb.connect(config={"autoinstall_known_extensions": False}) as con:
+    with duckdb.connect(config=connection_config()) as con:
         con.execute(f"attach {sql_path(warehouse)} as \"{warehouse.stem}\" (read_only)")
         con.execute(f'use "{warehouse.stem}"')
         tables = serving_tables(con)

@@ -12,7 +12,12 @@ LOYALTY_WAREHOUSE      <data>/warehouse.duckdb          the pipeline's DuckDB fi
 LOYALTY_SERVING_DIR    <data>/serving                   the file BI tools open
 LOYALTY_EXPORTS_DIR    <data>/exports                   CRM exports
 LOYALTY_SPARK_DIR      <data>/spark                     Spark's tables and metastore
+LOYALTY_DUCKDB_TEMP    <data>/tmp                       DuckDB's spill files
 =====================  ===============================  ==========================
+
+``LOYALTY_DUCKDB_MEMORY_LIMIT`` (default ``4GB``) caps the memory of every warehouse
+connection and of dbt's DuckDB; past it DuckDB spills to ``LOYALTY_DUCKDB_TEMP`` instead
+of growing, so a year of 100 million till lines fits a small machine. Raise it on a big one.
 
 ``LOYALTY_ENGINE`` (``duckdb``, the default, or ``spark``) chooses the engine dbt builds
 with: it selects the output of ``dbt_project/profiles.yml``.
@@ -33,6 +38,7 @@ EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 # warning while this one is in use.
 DEMO_PII_KEY = "loyalty-demo-key-not-for-production"
 ENGINES = ("duckdb", "spark")
+DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
 
 
 def _path(env: dict[str, str], name: str, default: Path) -> Path:
@@ -49,6 +55,8 @@ class Settings:
     serving_dir: Path
     exports_dir: Path
     spark_dir: Path
+    duckdb_temp_dir: Path
+    duckdb_memory_limit: str
     engine: str
     timezone: str
     currency: str
@@ -71,6 +79,9 @@ class Settings:
             serving_dir=_path(env, "LOYALTY_SERVING_DIR", data_dir / "serving"),
             exports_dir=_path(env, "LOYALTY_EXPORTS_DIR", data_dir / "exports"),
             spark_dir=_path(env, "LOYALTY_SPARK_DIR", data_dir / "spark"),
+            duckdb_temp_dir=_path(env, "LOYALTY_DUCKDB_TEMP", data_dir / "tmp"),
+            duckdb_memory_limit=env.get("LOYALTY_DUCKDB_MEMORY_LIMIT",
+                                        DEFAULT_DUCKDB_MEMORY_LIMIT),
             engine=engine,
             timezone=env.get("LOYALTY_TIMEZONE", "Asia/Shanghai"),
             currency=env.get("LOYALTY_CURRENCY", "CNY"),
@@ -91,11 +102,20 @@ class Settings:
             "LOYALTY_LAKE": str(self.lake_dir),
             "LOYALTY_ENGINE": self.engine,
             "LOYALTY_SPARK_DIR": str(self.spark_dir),
+            "LOYALTY_DUCKDB_TEMP": str(self.duckdb_temp_dir),
+            "LOYALTY_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
             "LOYALTY_TIMEZONE": self.timezone,
             "DBT_ENV_SECRET_LOYALTY_PII_KEY": self.pii_key,
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DO_NOT_TRACK": "1",
         }
+
+    @property
+    def duckdb_config(self) -> dict[str, str]:
+        """Memory cap and spill folder for a DuckDB connection (profiles.yml sets the same
+        for dbt's)."""
+        return {"memory_limit": self.duckdb_memory_limit,
+                "temp_directory": str(self.duckdb_temp_dir)}
 
     def export_for_dbt(self) -> None:
         """Put :meth:`dbt_env` into this process's environment, which dbt subprocesses inherit."""

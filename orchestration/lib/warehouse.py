@@ -15,16 +15,22 @@ import duckdb
 
 from .contract import DATASETS, RAW_TYPES, Dataset
 from .lake import Lake
+from .settings import Settings
+
+
+def connection_config() -> dict[str, str | bool]:
+    """Every connection of ours: no extension auto-install (nothing reaches the network),
+    and the memory cap and spill folder of the settings (``LOYALTY_DUCKDB_MEMORY_LIMIT``)."""
+    return {"autoinstall_known_extensions": False, "autoload_known_extensions": True,
+            **Settings.from_env().duckdb_config}
 
 
 @contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection that never reaches the network (no extension auto-install)."""
+    """A warehouse connection (see :func:`connection_config`)."""
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only,
-                         config={"autoinstall_known_extensions": False,
-                                 "autoload_known_extensions": True})
+    con = duckdb.connect(str(path), read_only=read_only, config=connection_config())
     try:
         yield con
     finally:

@@ -32,3 +32,35 @@ def test_dbt_env_carries_the_key_only_as_a_secret_variable(tmp_path: Path) -> No
     assert env["LOYALTY_WAREHOUSE"] == str(tmp_path / "warehouse.duckdb")
     # dbt scrubs DBT_ENV_SECRET_* values from its logs
     assert [k for k, v in env.items() if v == "k3y"] == ["DBT_ENV_SECRET_LOYALTY_PII_KEY"]
+
+
+def test_duckdb_memory_cap_and_spill_folder_reach_every_connection(tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    """The warehouse connections and dbt's DuckDB both run under the configured memory
+    limit and spill to the configured folder (what lets 100M lines fit a small machine)."""
+    import json
+    import subprocess
+    import sys
+
+    from orchestration.lib.settings import DBT_PROJECT_DIR
+    from orchestration.lib.warehouse import connect
+
+    settings = Settings.from_env({"LOYALTY_DATA_DIR": str(tmp_path),
+                                  "LOYALTY_DUCKDB_MEMORY_LIMIT": "1536MiB"})
+    assert settings.duckdb_temp_dir == tmp_path / "tmp"
+    assert Settings.from_env({}).duckdb_memory_limit == "4GB"
+    for key, value in settings.dbt_env().items():
+        monkeypatch.setenv(key, value)
+    query = "select current_setting('memory_limit'), current_setting('temp_directory')"
+    with connect(settings.warehouse_path) as con:
+        assert con.execute(query).fetchone() == ("1.5 GiB", str(tmp_path / "tmp"))
+    dbt = Path(sys.executable).parent / "dbt"
+    out = subprocess.run(
+        [str(dbt), "show", "--inline", query.replace("select ", "select 1 as one, ", 1),
+         "--output", "json", "--log-format", "json", "--profiles-dir", ".",
+         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+        cwd=DBT_PROJECT_DIR, capture_output=True, text=True, check=True)
+    shown = [json.loads(line)["data"] for line in out.stdout.splitlines()
+             if '"preview"' in line][0]
+    row = json.loads(shown["preview"])[0]
+    assert list(row.values())[1:] == ["1.5 GiB", str(tmp_path / "tmp")]
