@@ -1,9 +1,11 @@
 """Ingest throughput: our ingest of a year of daily till files vs a bare DuckDB COPY.
 
     python bench/ingest_throughput.py --lines 1000000 [--format csv|parquet] [--dagster]
+    python bench/ingest_throughput.py --landing DIR [--format csv|parquet]
 
 Generates POS files with the project's generator (members scaled to reach about
-``--lines``), then, in one run on the same files:
+``--lines``), or takes the ``pos/transactions`` files of an existing landing folder
+(``--landing``, e.g. one written by ``loyalty generate``), then, in one run on the same files:
 
 - reference: ``COPY (SELECT *, <day from the file name> FROM read_csv/read_parquet(...))
   TO ... (FORMAT parquet, PARTITION_BY (business_date))`` in DuckDB;
@@ -105,16 +107,26 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
     parser.add_argument("--dagster", action="store_true")
+    parser.add_argument("--landing", type=Path,
+                        help="use this landing folder's till files instead of generating")
     args = parser.parse_args()
     members = max(100, args.lines // LINES_PER_MEMBER_YEAR)
     start = dt.date(2025, 1, 1)
     cfg = GeneratorConfig(members=members, days=365, start=start, csv_format=args.format)
     with tempfile.TemporaryDirectory(dir=Path.cwd() / "bench") as tmp:
         root = Path(tmp)
-        lines = generate_till_lines(cfg, root / "landing")
-        size = sum(p.stat().st_size for p in (root / "landing").rglob("*") if p.is_file())
-        ref = reference_copy(root / "landing", root / "reference", args.format)
-        ours = child(OURS, str(root / "landing"), str(root / "lake"))
+        landing = args.landing or root / "landing"
+        till = landing / "pos" / "transactions"
+        if args.landing is None:
+            lines = generate_till_lines(cfg, landing)
+        else:
+            lines = duckdb.sql(f"select count(*) from read_{args.format}('{till}/*.{args.format}')"
+                               ).fetchall()[0][0]
+            members = None
+        size = sum(p.stat().st_size for p in till.glob(f"*.{args.format}"))
+        days = len({p.name[:10] for p in till.glob(f"*.{args.format}")})
+        ref = reference_copy(landing, root / "reference", args.format)
+        ours = child(OURS, str(landing), str(root / "lake"))
         assert ours["loaded"] == lines, (ours["loaded"], lines)
         rows = [("reference: DuckDB COPY", ref, None), ("ours: ingest library", ours["seconds"],
                                                         ours["rss_mib"])]
@@ -122,11 +134,13 @@ def main() -> None:
             import os
 
             env = {**os.environ, "LOYALTY_DATA_DIR": str(root / "dg"),
-                   "LOYALTY_LANDING_DIR": str(root / "landing")}
-            dag = child(DAGSTER, str(start), str(cfg.end), env=env)
+                   "LOYALTY_LANDING_DIR": str(landing)}
+            first, last = min(p.name[:10] for p in till.iterdir()), max(
+                p.name[:10] for p in till.iterdir())
+            dag = child(DAGSTER, first, last, env=env)
             rows.append(("ours: Dagster asset, one run", dag["seconds"], dag["rss_mib"]))
-    print(f"ingest benchmark: {lines:,} POS lines in 365 daily {args.format} files "
-          f"({size / 2**20:,.0f} MiB), {members:,} members")
+    print(f"ingest benchmark: {lines:,} POS lines in {days} days of {args.format} files "
+          f"({size / 2**20:,.0f} MiB)" + (f", {members:,} members" if members else ""))
     print(f"{'':<32}{'seconds':>9}{'lines/s':>12}{'ratio':>8}{'peak RSS MiB':>14}")
     for name, sec, rss in rows:
         print(f"{name:<32}{sec:>9.1f}{lines / sec:>12,.0f}{sec / ref:>8.2f}"
