@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import json
 import re
+import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,10 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .contract import Dataset
+
+# A file last written this long before it is hashed is not being written any more: its
+# size and modification time then identify the version (see LandingFile.version)
+QUIET_SECONDS = 2
 
 _DAILY_NAME = re.compile(
     r"^(\d{4}-\d{2}-\d{2})(.*?)(\.csv\.gz|\.csv|\.parquet|\.jsonl\.gz|\.jsonl)$")
@@ -52,6 +57,26 @@ class LandingFile:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
         return h.hexdigest()
+
+    def version(self) -> tuple[str, int, int | None]:
+        """(sha256, size, modification time in ns) of the bytes read now. The time comes
+        from a stat taken before reading, so a write during the read leaves it older than
+        the file, never newer; it is None when the file changed less than
+        ``QUIET_SECONDS`` before, since a second write within the file system's clock tick
+        could keep both size and time (git's "racy clean" case)."""
+        st = self.path.stat()
+        digest = self.sha256()
+        quiet = time.time_ns() - st.st_mtime_ns > QUIET_SECONDS * 10**9
+        return digest, st.st_size, st.st_mtime_ns if quiet else None
+
+    def known_version(self, sha256: str, size: int, modified_ns: int | None) -> bool:
+        """Whether the file still holds the version recorded as (sha256, size, time): a
+        stat answers when size and time are unchanged and the time was recorded; otherwise
+        the bytes are hashed again (a touched but unchanged file is still the same)."""
+        st = self.path.stat()
+        if modified_ns is not None and (st.st_size, st.st_mtime_ns) == (size, modified_ns):
+            return True
+        return st.st_size == size and self.sha256() == sha256
 
 
 def discover(landing_dir: Path, dataset: Dataset) -> list[LandingFile]:

@@ -3,6 +3,7 @@
 import datetime as dt
 import gzip
 import json
+import os
 from pathlib import Path
 
 import duckdb
@@ -13,7 +14,8 @@ import pytest
 from orchestration.lib.contract import CRM_MEMBERS, POS_TRANSACTIONS
 from orchestration.lib.ingest import ingest_partition, preview_rows
 from orchestration.lib.lake import Lake
-from orchestration.lib.landing import discover
+from orchestration.lib.landing import LandingFile, discover
+from orchestration.lib.landing_state import stale_partitions
 from orchestration.lib.reconcile import reconcile
 
 DAY = dt.date(2026, 3, 1)
@@ -183,6 +185,61 @@ def test_same_files_again_is_a_no_op_and_a_corrected_file_replaces_its_rows(
     ).fetchall()
     assert ("pos/transactions/2026-03-01.csv", "superseded", False) in ledger
     assert sum(1 for _, _, current in ledger if current) == 2
+
+
+def _age(path: Path, seconds: int = 60) -> None:
+    """Date the file back, as a delivery that finished a while ago."""
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - seconds * 10**9))
+
+
+def test_a_file_that_kept_its_size_and_time_is_not_hashed_again(
+        landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lake = Lake(tmp_path / "lake")
+    quiet = _write(landing, "2026-03-01.csv", "\n".join([HEADER, _line("T1")]) + "\n")
+    _age(quiet)
+    _write(landing, "2026-03-01_part2.csv", "\n".join([HEADER, _line("T2")]) + "\n")
+    _ingest(landing, lake)
+    ledger = {r["path"]: r for r in pq.read_table(
+        lake.ledger("pos_transactions") / f"business_date={DAY}.parquet").to_pylist()}
+    # a file written just now may still change within the clock's tick: no time recorded
+    assert ledger["pos/transactions/2026-03-01.csv"]["modified_ns"] == quiet.stat().st_mtime_ns
+    assert ledger["pos/transactions/2026-03-01_part2.csv"]["modified_ns"] is None
+
+    hashed: list[str] = []
+    real = LandingFile.sha256
+    monkeypatch.setattr(LandingFile, "sha256", lambda f: hashed.append(f.rel_path) or real(f))
+    assert stale_partitions(landing, lake, [POS_TRANSACTIONS]) == {}
+    assert hashed == ["pos/transactions/2026-03-01_part2.csv"]
+
+    # touched, same bytes: hashed, still the same version, nothing to do
+    hashed.clear()
+    os.utime(quiet)
+    assert stale_partitions(landing, lake, [POS_TRANSACTIONS]) == {}
+    assert "pos/transactions/2026-03-01.csv" in hashed
+
+    # corrected in place with as many bytes: the new time gives it away
+    _write(landing, "2026-03-01.csv", "\n".join([HEADER, _line("T3")]) + "\n")
+    assert quiet.stat().st_size == ledger["pos/transactions/2026-03-01.csv"]["size_bytes"]
+    assert stale_partitions(landing, lake, [POS_TRANSACTIONS]) == {DAY: {"pos_transactions"}}
+    corrected = _ingest(landing, lake)
+    assert not corrected.unchanged
+    assert sorted(r["transaction_id"] for r in _raw(lake)) == ["T2", "T3"]
+
+
+def test_a_ledger_written_before_file_times_were_kept_still_decides_by_hash(
+        landing: Path, tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    path = _write(landing, "2026-03-01.csv", "\n".join([HEADER, _line("T1")]) + "\n")
+    _age(path)
+    _ingest(landing, lake)
+    ledger_file = lake.ledger("pos_transactions") / f"business_date={DAY}.parquet"
+    pq.write_table(pq.read_table(ledger_file).drop_columns(["modified_ns"]), ledger_file)
+    assert _ingest(landing, lake).unchanged
+    _write(landing, "2026-03-01.csv", "\n".join([HEADER, _line("T5")]) + "\n")
+    _age(path)
+    assert not _ingest(landing, lake).unchanged
+    assert [r["transaction_id"] for r in _raw(lake)] == ["T5"]
 
 
 def test_the_ui_preview_of_members_shows_no_personal_data(tmp_path: Path) -> None:
