@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
-from .contract import Dataset
+from .contract import DATASETS, Dataset
 
 # A file last written this long before it is hashed is not being written any more: its
 # size and modification time then identify the version (see LandingFile.version)
@@ -227,6 +228,9 @@ def _read_jsonl(file: LandingFile) -> pa.Table:
         raise FileRejected("undecodable_bytes",
                            f"{file.rel_path}: not UTF-8 at byte {exc.start} ({exc.reason})"
                            ) from exc
+    fast = _read_plain_jsonl(data.removeprefix(b"\xef\xbb\xbf"), DATASETS[file.dataset])
+    if fast is not None:
+        return fast
     rows: list[dict[str, str | None]] = []
     line_numbers: list[int] = []
     names: dict[str, None] = {}
@@ -263,6 +267,46 @@ def _read_jsonl(file: LandingFile) -> pa.Table:
         **{c: pa.array([r.get(c) for r in rows], pa.string()) for c in columns[:-1]},
         "_line_number": pa.array(line_numbers, pa.int64()),
     })
+
+
+# Line breaks of str.splitlines() besides \n and \r\n (the careful reader splits on them),
+# as UTF-8; a lone \r is checked apart. Byte searches: a regular expression is 25x slower.
+_OTHER_BREAKS = (b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\xc2\x85", b"\xe2\x80\xa8",
+                 b"\xe2\x80\xa9")
+
+
+def _read_plain_jsonl(data: bytes, dataset: Dataset) -> pa.Table | None:
+    """Arrow's JSON reader, for the usual file: one flat JSON object per line, no blank
+    line, keys already in lower case, the contract's fields as strings and any other as a
+    string, integer, boolean or null. It gives the very table the line-by-line reader
+    would, three to four times faster; None for any other file, which that reader takes."""
+    if any(c.type == "json_array" for c in dataset.columns):
+        return None  # nested values: only the careful reader writes them as JSON text
+    if data.count(b"\r") != data.count(b"\r\n") or any(b in data for b in _OTHER_BREAKS):
+        return None
+    schema = pa.schema([(c, pa.string()) for c in dataset.column_names])
+    try:
+        table = pajson.read_json(pa.BufferReader(data), parse_options=pajson.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="infer"))
+    except pa.ArrowInvalid:  # bad JSON, not an object, a number where text is due, ...
+        return None
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if table.num_rows == 0 or table.num_rows != lines:  # blank lines: numbering differs
+        return None
+    out = {}
+    for name, col in zip(table.column_names, table.columns, strict=True):
+        if name != name.strip().lower():
+            return None
+        if pa.types.is_string(col.type) or pa.types.is_null(col.type):
+            out[name] = col.cast(pa.string())
+        elif pa.types.is_boolean(col.type) or pa.types.is_int64(col.type):
+            out[name] = col.cast(pa.string())  # as JSON writes them: true, false, 12
+        else:  # decimals, timestamps, nested values: the careful reader's JSON text
+            return None
+    n = table.num_rows
+    return pa.table({**out, LINE_ERROR: pa.nulls(n, pa.string()),
+                     RAW_LINE: pa.nulls(n, pa.string()),
+                     "_line_number": pa.array(range(1, n + 1), pa.int64())})
 
 
 def _to_text(col: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -18,10 +18,11 @@ import duckdb
 import pytest
 
 from orchestration.generator import GeneratorConfig, generate_till_lines
+from orchestration.lib import landing as landing_module
 from orchestration.lib.contract import POS_TRANSACTIONS, Column
 from orchestration.lib.ingest import _TIMESTAMP, _checks, _trimmed, ingest_days
 from orchestration.lib.lake import Lake
-from orchestration.lib.landing import discover
+from orchestration.lib.landing import LandingFile, discover, read_as_text
 from tests.unit.test_ingest import HEADER, _ingest, _line, _quarantine, _raw, _write, landing  # noqa: F401
 
 TEXTS = ["", " ", "  ", "S001", " S001", "S001 ", "\tS001\t", "\u00a0S001\u00a0", "\u3000x",
@@ -142,3 +143,47 @@ def test_every_loaded_row_is_the_line_its_location_names(tmp_path: Path) -> None
     for file, row, txn, line, ts, day in loaded:
         assert delivered[(file, row)] == (txn, line, ts)
         assert file.endswith(f"{day}.csv")
+
+
+EVENT = ('{"event_id":"E%d","event_ts":"2026-03-01T10:00:00+08:00","session_id":"S1",'
+         '"channel":"web","event_type":"page_view"%s}')
+
+
+@pytest.mark.parametrize("name, text, fast", [
+    ("plain", "\n".join(EVENT % (i, "") for i in range(5)) + "\n", True),
+    ("no final newline", "\n".join(EVENT % (i, "") for i in range(3)), True),
+    ("CRLF", "\r\n".join(EVENT % (i, "") for i in range(3)) + "\r\n", True),
+    ("BOM", "\ufeff" + EVENT % (1, "") + "\n", True),
+    ("escapes", EVENT % (1, ',"page":"caf\\u00e9 \\"x\\""') + "\n", True),
+    ("extra int, bool, null", EVENT % (1, ',"n":12,"b":true,"z":null') + "\n"
+     + EVENT % (2, ',"n":-3,"b":false') + "\n", True),
+    ("blank line", EVENT % (1, "") + "\n\n" + EVENT % (2, "") + "\n", False),
+    ("spaces-only line", EVENT % (1, "") + "\n   \n" + EVENT % (2, "") + "\n", False),
+    ("U+2028 in a value", EVENT % (1, ',"page":"a\u2028b"') + "\n", False),
+    ("keys in capitals", EVENT.replace("event_id", "Event_ID") % (1, "") + "\n", False),
+    ("number for a text field", (EVENT % (1, "")).replace('"S1"', "5") + "\n", False),
+    ("extra decimal", EVENT % (1, ',"score":1.50') + "\n", False),
+    ("extra object", EVENT % (1, ',"ctx":{"b":1,"a":[1,2]}') + "\n", False),
+    ("malformed line", EVENT % (1, "") + "\n{oops\n", False),
+    ("array line", EVENT % (1, "") + "\n[1,2]\n", False),
+    ("key twice", EVENT % (1, ',"page":"a","page":"b"') + "\n", False),
+])
+def test_arrow_reads_plain_json_lines_as_the_careful_reader_does(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str,
+        fast: bool) -> None:
+    path = tmp_path / "2026-03-01.jsonl"
+    path.write_bytes(text.encode("utf-8"))
+    file = LandingFile("online_events", path, "online/events/2026-03-01.jsonl",
+                       dt.date(2026, 3, 1))
+    taken = []
+    real = landing_module._read_plain_jsonl
+    monkeypatch.setattr(landing_module, "_read_plain_jsonl",
+                        lambda data, ds: taken.append(real(data, ds)) or taken[-1])
+    got = read_as_text(file)
+    assert (taken[-1] is not None) == fast
+    monkeypatch.setattr(landing_module, "_read_plain_jsonl", lambda data, ds: None)
+    careful = read_as_text(file)
+    # the same table, contract columns that never occur aside (the contract fills them)
+    absent = [c for c in got.column_names if c not in careful.column_names]
+    assert all(got.column(c).null_count == got.num_rows for c in absent)
+    assert got.drop_columns(absent).equals(careful), name
