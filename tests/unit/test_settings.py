@@ -64,3 +64,43 @@ def test_duckdb_memory_cap_and_spill_folder_reach_every_connection(tmp_path: Pat
              if '"preview"' in line][0]
     row = json.loads(shown["preview"])[0]
     assert list(row.values())[1:] == ["1.5 GiB", str(tmp_path / "tmp")]
+
+
+def test_dbt_keeps_working_after_a_query_spilled_to_disk(tmp_path: Path, monkeypatch) -> None:
+    """A model that overflows the memory cap spills to the temp folder; the next model's
+    connection must still open (DuckDB refuses to set the temp folder again once used,
+    which broke a 10M-line build when the profile set it on every cursor)."""
+    import subprocess
+    import sys
+
+    from orchestration.lib.settings import DBT_PROJECT_DIR
+    from orchestration.lib.warehouse import connect
+
+    settings = Settings.from_env({"LOYALTY_DATA_DIR": str(tmp_path / "data"),
+                                  "LOYALTY_DUCKDB_MEMORY_LIMIT": "128MB"})
+    for key, value in settings.dbt_env().items():
+        monkeypatch.setenv(key, value)
+    project = tmp_path / "project"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text(
+        "name: spill\nprofile: loyalty\nconfig-version: 2\nmodel-paths: [models]\n")
+    (project / "models" / "big_sort.sql").write_text(
+        "{{ config(materialized='table') }}\n"
+        "select md5(range::varchar) as k, range as n from range(4000000) order by k")
+    (project / "models" / "after.sql").write_text(
+        "{{ config(materialized='table') }}\nselect count(*) as n, "
+        "current_setting('memory_limit') as cap, current_setting('temp_directory') as spill "
+        "from {{ ref('big_sort') }}")
+    dbt = Path(sys.executable).parent / "dbt"
+    spills = settings.duckdb_temp_dir
+    settings.warehouse_path.parent.mkdir(parents=True)
+    run = subprocess.run(
+        [str(dbt), "run", "--threads", "1", "--profiles-dir", str(DBT_PROJECT_DIR)],
+        cwd=project, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "Completed successfully" in run.stdout
+    # 4M keys of 32 bytes cannot be sorted in 128 MB: the first model spilled (DuckDB
+    # removes its spill files on close); the second ran on a new cursor, capped the same
+    with connect(settings.warehouse_path) as con:
+        assert con.execute("select * from main.after").fetchone() == (
+            4_000_000, "122.0 MiB", str(spills))
