@@ -425,11 +425,21 @@ def ingest_days(dataset: Dataset, files_by_day: dict[dt.date | None, list[Landin
     return sorted(results, key=lambda r: r.business_date or dt.date.min)
 
 
+# About how many bytes of text a byte of a compressed landing file holds (measured on the
+# generated till lines: Parquet 148 MiB for 853 MiB of CSV, a gzip day 1:6.7): batches are
+# sized by text, which is what memory holds while a batch is validated.
+_EXPANSION = {".parquet": 6, ".gz": 6}
+
+
+def _text_bytes(file: LandingFile) -> int:
+    return file.size * _EXPANSION.get(file.path.suffix.lower(), 1)
+
+
 def _batches(days: list, files_by_day: dict, max_days: int, max_bytes: int) -> list[list]:
     batches: list[list] = []
     size = 0
     for day in days:
-        day_bytes = sum(f.size for f in files_by_day[day])
+        day_bytes = sum(_text_bytes(f) for f in files_by_day[day])
         if not batches or len(batches[-1]) >= max_days or size + day_bytes > max_bytes:
             batches.append([])
             size = 0

@@ -187,3 +187,20 @@ def test_arrow_reads_plain_json_lines_as_the_careful_reader_does(
     absent = [c for c in got.column_names if c not in careful.column_names]
     assert all(got.column(c).null_count == got.num_rows for c in absent)
     assert got.drop_columns(absent).equals(careful), name
+
+
+def test_batches_are_sized_by_the_text_their_files_hold(tmp_path: Path) -> None:
+    """A compressed file holds several times its size in text: a batch of Parquet or gzip
+    days stops at the same text volume as a batch of CSV days (memory stays flat)."""
+    from orchestration.lib.ingest import _batches
+
+    days = [dt.date(2026, 3, d) for d in range(1, 9)]
+    by_format = {}
+    for ext in ("csv", "csv.gz", "parquet"):
+        files = {}
+        for day in days:
+            path = tmp_path / f"{day}.{ext}"
+            path.write_bytes(b"x" * 1000)
+            files[day] = [LandingFile("pos_transactions", path, path.name, day)]
+        by_format[ext] = [len(b) for b in _batches(days, files, 31, 12_000)]
+    assert by_format == {"csv": [8], "csv.gz": [2, 2, 2, 2], "parquet": [2, 2, 2, 2]}
