@@ -1,0 +1,55 @@
+"""Great Expectations on lake partitions in batches: the same verdicts as one big frame."""
+
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from orchestration.lib.gx_runner import run_suite_on_parquet, suite_columns
+
+SUITE = "raw_pos_transactions"
+
+
+def _day(folder: Path, day: int, rows: int, null_store: int = 0, bad_price: int = 0) -> Path:
+    """A day of loaded till lines, with the suite's columns and one it does not look at."""
+    path = folder / f"business_date=2026-03-{day:02d}" / "data.parquet"
+    path.parent.mkdir(parents=True)
+    n = range(rows)
+    pq.write_table(pa.table({
+        "transaction_id": [f"T{day}-{i}" for i in n],
+        "line_number": [1] * rows,
+        "store_id": [None if i < null_store else "S1" for i in n],
+        "product_id": ["P1"] * rows,
+        "member_card_id": ["C1"] * rows,
+        "quantity": [Decimal("1")] * rows,
+        "unit_price": [Decimal("-1") if i < bad_price else Decimal("2.5") for i in n],
+        "discount_amount": [Decimal("0")] * rows,
+        "net_amount": [Decimal("2.5")] * rows,
+        "_extra": ['{"note": "not read"}'] * rows,
+    }), path)
+    return path
+
+
+def test_batches_of_days_add_up_to_the_verdict_of_one_frame(tmp_path: Path) -> None:
+    files = [_day(tmp_path, 1, 40), _day(tmp_path, 2, 40, null_store=3),
+             _day(tmp_path, 3, 40, null_store=1, bad_price=2), _day(tmp_path, 4, 40)]
+    whole = run_suite_on_parquet(files, SUITE)
+    batched = run_suite_on_parquet(files, SUITE, max_rows=50)  # one day per batch
+    assert (whole.batches, batched.batches) == (1, 4)
+    for outcome in (whole, batched):
+        assert not outcome.success and outcome.rows == 160 and outcome.evaluated == 10
+        found = {(f["expectation"], f["column"]): f["unexpected_count"]
+                 for f in outcome.failures}
+        assert found == {("expect_column_values_to_not_be_null", "store_id"): 4,
+                         ("expect_column_values_to_be_between", "unit_price"): 2}
+    assert {f["column"]: f["batches_failed"] for f in batched.failures} == {
+        "store_id": 2, "unit_price": 1}
+    assert "_extra" not in suite_columns(SUITE)
+
+
+def test_clean_days_pass_in_any_batching(tmp_path: Path) -> None:
+    files = [_day(tmp_path, d, 25) for d in range(1, 6)]
+    for max_rows in (10, 60, 1_000):
+        outcome = run_suite_on_parquet(files, SUITE, max_rows=max_rows)
+        assert outcome.success and outcome.rows == 125 and not outcome.failures
