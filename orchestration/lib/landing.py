@@ -275,6 +275,10 @@ _OTHER_BREAKS = (b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\xc2\x85", b"\xe
                  b"\xe2\x80\xa9")
 
 
+_BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")
+_BLANK_FIRST_LINE = re.compile(rb"[ \t\r]*\n")
+
+
 def _read_plain_jsonl(data: bytes, dataset: Dataset) -> pa.Table | None:
     """Arrow's JSON reader, for the usual file: one flat JSON object per line, no blank
     line, keys already in lower case, the contract's fields as strings and any other as a
@@ -283,6 +287,11 @@ def _read_plain_jsonl(data: bytes, dataset: Dataset) -> pa.Table | None:
     if any(c.type == "json_array" for c in dataset.columns):
         return None  # nested values: only the careful reader writes them as JSON text
     if data.count(b"\r") != data.count(b"\r\n") or any(b in data for b in _OTHER_BREAKS):
+        return None
+    if _BLANK_LINE.search(data) or _BLANK_FIRST_LINE.match(data):
+        # Arrow skips blank lines; it also reads {..}{..} on one line as two rows, which a
+        # blank line elsewhere would hide from the count below: with no blank line, as many
+        # rows as lines means one object per line
         return None
     schema = pa.schema([(c, pa.string()) for c in dataset.column_names])
     try:

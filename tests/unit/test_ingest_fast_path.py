@@ -165,6 +165,11 @@ EVENT = ('{"event_id":"E%d","event_ts":"2026-03-01T10:00:00+08:00","session_id":
     ("extra decimal", EVENT % (1, ',"score":1.50') + "\n", False),
     ("extra object", EVENT % (1, ',"ctx":{"b":1,"a":[1,2]}') + "\n", False),
     ("malformed line", EVENT % (1, "") + "\n{oops\n", False),
+    ("two objects on a line, a blank line later",
+     EVENT % (1, "") + EVENT % (2, "") + "\n" + EVENT % (3, "") + "\n\n", False),
+    ("two objects on a line, a blank first line",
+     "\n" + EVENT % (1, "") + EVENT % (2, "") + "\n", False),
+    ("two objects on a line", EVENT % (1, "") + EVENT % (2, "") + "\n", False),
     ("array line", EVENT % (1, "") + "\n[1,2]\n", False),
     ("key twice", EVENT % (1, ',"page":"a","page":"b"') + "\n", False),
 ])
