@@ -46,9 +46,9 @@ LEDGER_SCHEMA = pa.schema([
     ("path", pa.string()),
     ("sha256", pa.string()),
     ("size_bytes", pa.int64()),
-    # the file's modification time (ns since 1970) when hashed, null when it had just been
-    # written: while size and time stay the same, a later scan need not hash it again
-    ("modified_ns", pa.int64()),
+    # the file's status-change time (ctime, ns since 1970) when hashed, null when it had
+    # just changed: while size and ctime stay the same, a later scan need not hash it again
+    ("changed_ns", pa.int64()),
     ("rows_read", pa.int64()),
     ("rows_loaded", pa.int64()),
     ("rows_quarantined", pa.int64()),
@@ -72,7 +72,7 @@ class FileOutcome:
     path: str
     sha256: str
     size_bytes: int
-    modified_ns: int | None = None
+    changed_ns: int | None = None
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
@@ -385,7 +385,7 @@ def is_unchanged(dataset: Dataset, files: list[LandingFile], lake: Lake,
     if not current or set(current) != {f.rel_path for f in files}:
         return False
     return all(f.known_version(current[f.rel_path]["sha256"], current[f.rel_path]["size_bytes"],
-                               current[f.rel_path].get("modified_ns")) for f in files)
+                               current[f.rel_path].get("changed_ns")) for f in files)
 
 
 def ingest_days(dataset: Dataset, files_by_day: dict[dt.date | None, list[LandingFile]],
@@ -410,7 +410,7 @@ def ingest_days(dataset: Dataset, files_by_day: dict[dt.date | None, list[Landin
                 prev = [r for r in _read_ledger(_ledger_path(lake, dataset, day))
                         if r["is_current"]]
                 results.append(PartitionResult(dataset.name, day, [
-                    FileOutcome(r["path"], r["sha256"], r["size_bytes"], r.get("modified_ns"),
+                    FileOutcome(r["path"], r["sha256"], r["size_bytes"], r.get("changed_ns"),
                                 r["rows_read"], r["rows_loaded"], r["rows_quarantined"],
                                 r["status"], r["reason"], list(r["drift_columns"] or []))
                     for r in prev], unchanged=True))
@@ -701,7 +701,7 @@ def _write_ledger(path: Path, dataset: Dataset, business_date: dt.date | None,
     for o in outcomes:
         rows.append({
             "dataset": dataset.name, "business_date": business_date, "path": o.path,
-            "sha256": o.sha256, "size_bytes": o.size_bytes, "modified_ns": o.modified_ns,
+            "sha256": o.sha256, "size_bytes": o.size_bytes, "changed_ns": o.changed_ns,
             "rows_read": o.rows_read,
             "rows_loaded": o.rows_loaded, "rows_quarantined": o.rows_quarantined,
             "status": o.status, "reason": o.reason, "drift_columns": o.drift_columns,

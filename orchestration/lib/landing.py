@@ -24,8 +24,8 @@ import pyarrow.parquet as pq
 
 from .contract import DATASETS, Dataset
 
-# A file last written this long before it is hashed is not being written any more: its
-# size and modification time then identify the version (see LandingFile.version)
+# A file left alone this long before it is hashed is not being written any more: its size
+# and status-change time then identify the version (see LandingFile.version)
 QUIET_SECONDS = 2
 
 _DAILY_NAME = re.compile(
@@ -60,22 +60,28 @@ class LandingFile:
         return h.hexdigest()
 
     def version(self) -> tuple[str, int, int | None]:
-        """(sha256, size, modification time in ns) of the bytes read now. The time comes
-        from a stat taken before reading, so a write during the read leaves it older than
-        the file, never newer; it is None when the file changed less than
-        ``QUIET_SECONDS`` before, since a second write within the file system's clock tick
-        could keep both size and time (git's "racy clean" case)."""
+        """(sha256, size, status-change time in ns) of the bytes read now.
+
+        The change time (ctime) moves with every write, rename onto the path, permission
+        change or ``utime``, and no program can set it back (``cp -p`` or ``rsync -a`` can
+        restore a modification time, not this). It comes from a stat taken before reading,
+        so a write during the read leaves it older than the file, never newer; it is None
+        when the file changed less than ``QUIET_SECONDS`` before, since a second write
+        within the file system's clock tick could keep both size and time (git's "racy
+        clean" case).
+        """
+        now = time.time_ns()
         st = self.path.stat()
         digest = self.sha256()
-        quiet = time.time_ns() - st.st_mtime_ns > QUIET_SECONDS * 10**9
-        return digest, st.st_size, st.st_mtime_ns if quiet else None
+        quiet = now - st.st_ctime_ns > QUIET_SECONDS * 10**9
+        return digest, st.st_size, st.st_ctime_ns if quiet else None
 
-    def known_version(self, sha256: str, size: int, modified_ns: int | None) -> bool:
-        """Whether the file still holds the version recorded as (sha256, size, time): a
-        stat answers when size and time are unchanged and the time was recorded; otherwise
+    def known_version(self, sha256: str, size: int, changed_ns: int | None) -> bool:
+        """Whether the file still holds the version recorded as (sha256, size, ctime): a
+        stat answers when size and ctime are unchanged and the time was recorded; otherwise
         the bytes are hashed again (a touched but unchanged file is still the same)."""
         st = self.path.stat()
-        if modified_ns is not None and (st.st_size, st.st_mtime_ns) == (size, modified_ns):
+        if changed_ns is not None and (st.st_size, st.st_ctime_ns) == (size, changed_ns):
             return True
         return st.st_size == size and self.sha256() == sha256
 

@@ -89,7 +89,7 @@ def ensure_lake_views(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
     else:
         body = _empty_select([
             ("dataset", "VARCHAR"), ("business_date", "DATE"), ("path", "VARCHAR"),
-            ("sha256", "VARCHAR"), ("size_bytes", "BIGINT"), ("modified_ns", "BIGINT"),
+            ("sha256", "VARCHAR"), ("size_bytes", "BIGINT"), ("changed_ns", "BIGINT"),
             ("rows_read", "BIGINT"),
             ("rows_loaded", "BIGINT"), ("rows_quarantined", "BIGINT"), ("status", "VARCHAR"),
             ("reason", "VARCHAR"), ("drift_columns", "VARCHAR[]"),

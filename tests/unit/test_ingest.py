@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from orchestration.lib import landing as landing_module
 from orchestration.lib.contract import CRM_MEMBERS, POS_TRANSACTIONS
 from orchestration.lib.ingest import ingest_partition, preview_rows
 from orchestration.lib.lake import Lake
@@ -187,57 +188,67 @@ def test_same_files_again_is_a_no_op_and_a_corrected_file_replaces_its_rows(
     assert sum(1 for _, _, current in ledger if current) == 2
 
 
-def _age(path: Path, seconds: int = 60) -> None:
-    """Date the file back, as a delivery that finished a while ago."""
-    st = path.stat()
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - seconds * 10**9))
-
-
-def test_a_file_that_kept_its_size_and_time_is_not_hashed_again(
+def test_a_file_whose_size_and_ctime_are_unchanged_is_not_hashed_again(
         landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     lake = Lake(tmp_path / "lake")
-    quiet = _write(landing, "2026-03-01.csv", "\n".join([HEADER, _line("T1")]) + "\n")
-    _age(quiet)
+    name = "pos/transactions/2026-03-01.csv"
+    path = _write(landing, "2026-03-01.csv", "\n".join([HEADER, _line("T1")]) + "\n")
     _write(landing, "2026-03-01_part2.csv", "\n".join([HEADER, _line("T2")]) + "\n")
+    monkeypatch.setattr(landing_module, "QUIET_SECONDS", -1)  # every file counts as settled
     _ingest(landing, lake)
     ledger = {r["path"]: r for r in pq.read_table(
         lake.ledger("pos_transactions") / f"business_date={DAY}.parquet").to_pylist()}
-    # a file written just now may still change within the clock's tick: no time recorded
-    assert ledger["pos/transactions/2026-03-01.csv"]["modified_ns"] == quiet.stat().st_mtime_ns
-    assert ledger["pos/transactions/2026-03-01_part2.csv"]["modified_ns"] is None
+    assert ledger[name]["changed_ns"] == path.stat().st_ctime_ns
 
     hashed: list[str] = []
     real = LandingFile.sha256
     monkeypatch.setattr(LandingFile, "sha256", lambda f: hashed.append(f.rel_path) or real(f))
     assert stale_partitions(landing, lake, [POS_TRANSACTIONS]) == {}
-    assert hashed == ["pos/transactions/2026-03-01_part2.csv"]
+    assert hashed == []
 
     # touched, same bytes: hashed, still the same version, nothing to do
-    hashed.clear()
-    os.utime(quiet)
+    os.utime(path)
     assert stale_partitions(landing, lake, [POS_TRANSACTIONS]) == {}
-    assert "pos/transactions/2026-03-01.csv" in hashed
+    assert hashed == [name]
 
-    # corrected in place with as many bytes: the new time gives it away
+    # corrected in place with as many bytes and the old modification time put back (as
+    # cp -p or rsync -a do): the change time still gives it away
+    before = path.stat()
     _write(landing, "2026-03-01.csv", "\n".join([HEADER, _line("T3")]) + "\n")
-    assert quiet.stat().st_size == ledger["pos/transactions/2026-03-01.csv"]["size_bytes"]
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
     assert stale_partitions(landing, lake, [POS_TRANSACTIONS]) == {DAY: {"pos_transactions"}}
-    corrected = _ingest(landing, lake)
-    assert not corrected.unchanged
+    assert not _ingest(landing, lake).unchanged
     assert sorted(r["transaction_id"] for r in _raw(lake)) == ["T2", "T3"]
 
 
-def test_a_ledger_written_before_file_times_were_kept_still_decides_by_hash(
-        landing: Path, tmp_path: Path) -> None:
+def test_a_file_hashed_right_after_it_changed_is_hashed_again_next_time(
+        landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Within the file system's clock tick a second write could keep size and time: a
+    file that changed just before it was hashed gets no time in the ledger."""
     lake = Lake(tmp_path / "lake")
-    path = _write(landing, "2026-03-01.csv", "\n".join([HEADER, _line("T1")]) + "\n")
-    _age(path)
+    _write(landing, "2026-03-01.csv", "\n".join([HEADER, _line("T1")]) + "\n")
+    monkeypatch.setattr(landing_module, "QUIET_SECONDS", 3600)
+    _ingest(landing, lake)
+    (row,) = pq.read_table(
+        lake.ledger("pos_transactions") / f"business_date={DAY}.parquet").to_pylist()
+    assert row["changed_ns"] is None
+    hashed: list[str] = []
+    real = LandingFile.sha256
+    monkeypatch.setattr(LandingFile, "sha256", lambda f: hashed.append(f.rel_path) or real(f))
+    assert _ingest(landing, lake).unchanged and hashed == ["pos/transactions/2026-03-01.csv"]
+
+
+def test_a_ledger_written_before_file_times_were_kept_still_decides_by_hash(
+        landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lake = Lake(tmp_path / "lake")
+    monkeypatch.setattr(landing_module, "QUIET_SECONDS", -1)
+    _write(landing, "2026-03-01.csv", "\n".join([HEADER, _line("T1")]) + "\n")
     _ingest(landing, lake)
     ledger_file = lake.ledger("pos_transactions") / f"business_date={DAY}.parquet"
-    pq.write_table(pq.read_table(ledger_file).drop_columns(["modified_ns"]), ledger_file)
+    pq.write_table(pq.read_table(ledger_file).drop_columns(["changed_ns"]), ledger_file)
     assert _ingest(landing, lake).unchanged
     _write(landing, "2026-03-01.csv", "\n".join([HEADER, _line("T5")]) + "\n")
-    _age(path)
     assert not _ingest(landing, lake).unchanged
     assert [r["transaction_id"] for r in _raw(lake)] == ["T5"]
 
