@@ -1,4 +1,8 @@
-"""Great Expectations on lake partitions in batches: the same verdicts as one big frame."""
+"""Great Expectations on lake partitions in batches of whole days.
+
+Row-by-row expectations give the verdict of one big frame, whatever the batching; uniqueness
+holds within a batch (across the days it holds, not across batches).
+"""
 
 from decimal import Decimal
 from pathlib import Path
@@ -11,13 +15,14 @@ from orchestration.lib.gx_runner import run_suite_on_parquet, suite_columns
 SUITE = "raw_pos_transactions"
 
 
-def _day(folder: Path, day: int, rows: int, null_store: int = 0, bad_price: int = 0) -> Path:
+def _day(folder: Path, day: int, rows: int, null_store: int = 0, bad_price: int = 0,
+         ids: str | None = None) -> Path:
     """A day of loaded till lines, with the suite's columns and one it does not look at."""
     path = folder / f"business_date=2026-03-{day:02d}" / "data.parquet"
     path.parent.mkdir(parents=True)
     n = range(rows)
     pq.write_table(pa.table({
-        "transaction_id": [f"T{day}-{i}" for i in n],
+        "transaction_id": [f"T{ids or day}-{i}" for i in n],
         "line_number": [1] * rows,
         "store_id": [None if i < null_store else "S1" for i in n],
         "product_id": ["P1"] * rows,
@@ -53,3 +58,13 @@ def test_clean_days_pass_in_any_batching(tmp_path: Path) -> None:
     for max_rows in (10, 60, 1_000):
         outcome = run_suite_on_parquet(files, SUITE, max_rows=max_rows)
         assert outcome.success and outcome.rows == 125 and not outcome.failures
+
+
+def test_a_key_repeated_on_two_days_of_one_batch_fails_uniqueness(tmp_path: Path) -> None:
+    files = [_day(tmp_path, 1, 10), _day(tmp_path, 2, 10, ids="1"), _day(tmp_path, 3, 10)]
+    together = run_suite_on_parquet(files, SUITE, max_rows=20)  # days 1 and 2 in one batch
+    assert together.batches == 2 and not together.success
+    assert [(f["expectation"], f["unexpected_count"]) for f in together.failures] == [
+        ("expect_compound_columns_to_be_unique", 20)]
+    apart = run_suite_on_parquet(files, SUITE, max_rows=10)  # a batch per day
+    assert apart.batches == 3 and apart.success

@@ -48,7 +48,8 @@ def build_gx_check(dataset: Dataset, suite: str) -> dg.AssetChecksDefinition:
         blocking=bool(meta.get("blocking", True)),
         partitions_def=daily_partitions if dataset.daily else None,
         description=f"Great Expectations suite `expectations/{suite}.json` on the loaded rows "
-                    "(in batches of whole days, up to a million rows each): "
+                    "(in batches of whole days, up to a million rows each: uniqueness and "
+                    "proportions hold within a batch): "
                     f"{meta.get('description', '')}",
     )
     def _check(context: dg.AssetCheckExecutionContext,
