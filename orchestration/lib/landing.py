@@ -193,19 +193,45 @@ def _read_csv(file: LandingFile) -> pa.Table:
     if not bad_rows:
         return table
     n = len(bad_rows)
+    positions = _ragged_row_numbers(file, len(names))
     extra = pa.table({
         **{c: pa.nulls(n, pa.string()) for c in names},
-        LINE_ERROR: [f"wrong_field_count: {_where(r)} has {r.actual_columns} fields, the "
-                     f"header {r.expected_columns}" for r in bad_rows],
+        LINE_ERROR: [f"wrong_field_count: {_where(r, positions, i)} has {r.actual_columns} "
+                     f"fields, the header {r.expected_columns}" for i, r in enumerate(bad_rows)],
         RAW_LINE: [r.text for r in bad_rows],
     })
     table = table.append_column(LINE_ERROR, pa.nulls(table.num_rows, pa.string()))
     table = table.append_column(RAW_LINE, pa.nulls(table.num_rows, pa.string()))
+    if positions is not None and len(positions) == n:
+        # every row keeps its own number: the good ones around the ragged ones
+        ragged = set(positions)
+        good = [k for k in range(1, table.num_rows + n + 1) if k not in ragged]
+        table = table.append_column("_line_number", pa.array(good, pa.int64()))
+        extra = extra.append_column("_line_number", pa.array(positions, pa.int64()))
     return pa.concat_tables([table, extra])
 
 
-def _where(row: pacsv.InvalidRow) -> str:
-    return f"line {row.number}" if row.number is not None else "a row"
+def _ragged_row_numbers(file: LandingFile, fields: int) -> list[int] | None:
+    """The numbers (1 = the first row after the header, blank lines not counted, as Arrow
+    counts) of the rows whose field count differs from the header's, found with Python's
+    csv reader, which reads row by row: Arrow's parallel reader hands the ragged rows over
+    without their place. None when the file cannot be read that way."""
+    opener = gzip.open if file.path.name.lower().endswith(".gz") else open
+    try:
+        with opener(file.path, "rt", encoding="utf-8-sig", newline="") as stream:
+            rows = (r for r in csv.reader(stream) if r)
+            next(rows, None)  # the header
+            return [k for k, r in enumerate(rows, start=1) if len(r) != fields]
+    except (UnicodeDecodeError, csv.Error, OSError, EOFError):
+        return None
+
+
+def _where(row: pacsv.InvalidRow, positions: list[int] | None, index: int) -> str:
+    if row.number is not None:
+        return f"line {row.number}"
+    if positions is not None and index < len(positions):
+        return f"row {positions[index]}"
+    return "a row"
 
 
 LINE_ERROR = "_line_error"  # "<reason code>: <message>" on lines that could not be parsed

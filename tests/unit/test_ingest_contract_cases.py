@@ -109,6 +109,10 @@ def test_a_ragged_row_is_quarantined_and_the_rest_of_the_file_loads(landing, lak
     (q,) = quarantined(lake, POS_TRANSACTIONS)
     assert q["reasons"] == ["wrong_field_count"]
     assert q["record"]["_line"].startswith("T2,1,S001") and "13 fields" in q["record"]["_error"]
+    # every row keeps its place in the file: the ragged one and the ones after it
+    assert q["source_row"] == 2 and "row 2 has 13 fields" in q["record"]["_error"]
+    assert {r["transaction_id"]: r["_source_row"] for r in raw(lake, POS_TRANSACTIONS)} == {
+        "T1": 1, "T3": 3}
 
 
 def test_members_bad_boolean_and_bad_birth_date(landing, lake) -> None:
