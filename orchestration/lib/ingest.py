@@ -9,6 +9,7 @@ unchanged file a no-op and a corrected file replace exactly the rows of its prev
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -614,7 +615,10 @@ def _ingest_batch(dataset: Dataset, read: _ReadBatch, lake: Lake,
                     unknown_values=unknown.get(day, {}),
                     duplicate_keys_kept=int(kept_dupes.get(day, 0))))
     finally:
-        shutil.rmtree(staged_root.parent, ignore_errors=True)
+        # only this batch's folder: another run may be staging days of the same dataset
+        shutil.rmtree(staged_root, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            staged_root.parent.rmdir()  # when it was the last one
     return results
 
 

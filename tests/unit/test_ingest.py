@@ -4,6 +4,7 @@ import datetime as dt
 import gzip
 import json
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -283,3 +284,17 @@ def test_file_names_without_a_valid_date_are_reported(landing: Path) -> None:
     errors = {f.rel_path: f.name_error for f in discover(landing, POS_TRANSACTIONS)}
     assert "not a calendar date" in errors["pos/transactions/2025-13-45.csv"]
     assert "not named YYYY-MM-DD" in errors["pos/transactions/sales.csv"]
+
+
+def test_ingest_cleans_its_own_staging_folder_and_no_other(landing: Path, tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    other = lake.staging_dir("pos_transactions")  # another run staging the same dataset
+    (other / "day.parquet").write_bytes(b"in progress")
+    _write(landing, "2026-03-01.csv", "\n".join([HEADER, _line("T1")]) + "\n")
+    _ingest(landing, lake)
+    assert [p.name for p in other.iterdir()] == ["day.parquet"]
+    assert list(other.parent.iterdir()) == [other]
+    shutil.rmtree(other)
+    _write(landing, "2026-03-01.csv", "\n".join([HEADER, _line("T2")]) + "\n")
+    _ingest(landing, lake)
+    assert not other.parent.exists()  # the last one out removes the dataset's folder
