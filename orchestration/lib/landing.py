@@ -194,6 +194,8 @@ def _read_csv(file: LandingFile) -> pa.Table:
         return table
     n = len(bad_rows)
     positions = _ragged_row_numbers(file, len(names))
+    if positions is not None and len(positions) != n:
+        positions = None  # the two readers disagree: no number rather than a wrong one
     extra = pa.table({
         **{c: pa.nulls(n, pa.string()) for c in names},
         LINE_ERROR: [f"wrong_field_count: {_where(r, positions, i)} has {r.actual_columns} "
@@ -202,7 +204,7 @@ def _read_csv(file: LandingFile) -> pa.Table:
     })
     table = table.append_column(LINE_ERROR, pa.nulls(table.num_rows, pa.string()))
     table = table.append_column(RAW_LINE, pa.nulls(table.num_rows, pa.string()))
-    if positions is not None and len(positions) == n:
+    if positions is not None:
         # every row keeps its own number: the good ones around the ragged ones
         ragged = set(positions)
         good = [k for k in range(1, table.num_rows + n + 1) if k not in ragged]
@@ -229,7 +231,7 @@ def _ragged_row_numbers(file: LandingFile, fields: int) -> list[int] | None:
 def _where(row: pacsv.InvalidRow, positions: list[int] | None, index: int) -> str:
     if row.number is not None:
         return f"line {row.number}"
-    if positions is not None and index < len(positions):
+    if positions is not None:
         return f"row {positions[index]}"
     return "a row"
 
