@@ -92,18 +92,6 @@ def suite_columns(name: str) -> list[str]:
     return list(seen)
 
 
-def _batched(files: list[Path], rows: list[int], max_rows: int) -> list[list[Path]]:
-    batches: list[list[Path]] = []
-    size = 0
-    for f, n in zip(files, rows, strict=True):
-        if not batches or size + n > max_rows:
-            batches.append([])
-            size = 0
-        batches[-1].append(f)
-        size += n
-    return batches
-
-
 def run_suite_on_parquet(files: list[Path], name: str,
                          max_rows: int = BATCH_ROWS) -> SuiteOutcome:
     """The suite on the rows of these Parquet files (e.g. a range of lake partitions).
@@ -114,16 +102,18 @@ def run_suite_on_parquet(files: list[Path], name: str,
     failing expectation reports its unexpected rows over all batches. Expectations on the
     whole table (``expect_table_*``) see one batch holding every file. Uniqueness and
     proportion expectations therefore hold within a batch: every row of a file, and of
-    the days validated with it.
+    the days validated with it; so does a ``mostly`` threshold, which each batch must meet.
     """
     import duckdb
     import pyarrow.parquet as pq
+
+    from .ingest import consecutive_batches
 
     spec = load_suite(name)
     columns = suite_columns(name)
     rows = [pq.ParquetFile(f).metadata.num_rows for f in files]
     whole = any(e["type"].startswith("expect_table_") for e in spec["expectations"])
-    batches = [files] if whole else _batched(files, rows, max_rows)
+    batches = [files] if whole else consecutive_batches(files, rows, max_rows)
     select = ", ".join('"' + c.replace('"', '""') + '"' for c in columns) or "*"
     outcomes = []
     con = duckdb.connect()

@@ -436,17 +436,25 @@ def _text_bytes(file: LandingFile) -> int:
     return file.size * _EXPANSION.get(file.path.suffix.lower(), 1)
 
 
-def _batches(days: list, files_by_day: dict, max_days: int, max_bytes: int) -> list[list]:
+def consecutive_batches(items: list, sizes: list[int], max_size: int,
+                        max_items: int | None = None) -> list[list]:
+    """``items`` cut, in order, into batches of at most ``max_size`` (summed ``sizes``) and
+    ``max_items``; an item bigger than ``max_size`` is a batch of its own."""
     batches: list[list] = []
-    size = 0
-    for day in days:
-        day_bytes = sum(_text_bytes(f) for f in files_by_day[day])
-        if not batches or len(batches[-1]) >= max_days or size + day_bytes > max_bytes:
+    total = 0
+    for item, size in zip(items, sizes, strict=True):
+        if (not batches or total + size > max_size
+                or (max_items is not None and len(batches[-1]) >= max_items)):
             batches.append([])
-            size = 0
-        batches[-1].append(day)
-        size += day_bytes
+            total = 0
+        batches[-1].append(item)
+        total += size
     return batches
+
+
+def _batches(days: list, files_by_day: dict, max_days: int, max_bytes: int) -> list[list]:
+    return consecutive_batches(
+        days, [sum(_text_bytes(f) for f in files_by_day[d]) for d in days], max_bytes, max_days)
 
 
 def ingest_partition(dataset: Dataset, files: list[LandingFile], lake: Lake,
@@ -623,9 +631,10 @@ def _ingest_batch(dataset: Dataset, read: _ReadBatch, lake: Lake,
 
 
 def _in_source_order(table: pa.Table) -> pa.Table:
-    """``table`` in (day, file, row) order, so that each day is a slice. DuckDB returns
-    the rows of the validation query in another order when its plan has a join (an IN list
-    of many values becomes one); checking costs a few vector comparisons, sorting about a
+    """``table`` in (day, file, row) order, so that each day is a slice. DuckDB need not
+    keep the source's order: it returned the validation query's rows out of order in our
+    runs once the plan held an enumeration check (without that check they came in order;
+    why is DuckDB's business). Checking costs a few vector comparisons, sorting about a
     tenth of the query."""
     if table.num_rows < 2:
         return table

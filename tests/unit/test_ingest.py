@@ -189,6 +189,14 @@ def test_same_files_again_is_a_no_op_and_a_corrected_file_replaces_its_rows(
     assert sum(1 for _, _, current in ledger if current) == 2
 
 
+def _count_hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on, the landing files hashed, in order."""
+    hashed: list[str] = []
+    real = LandingFile.sha256
+    monkeypatch.setattr(LandingFile, "sha256", lambda f: hashed.append(f.rel_path) or real(f))
+    return hashed
+
+
 def test_a_file_whose_size_and_ctime_are_unchanged_is_not_hashed_again(
         landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     lake = Lake(tmp_path / "lake")
@@ -201,9 +209,7 @@ def test_a_file_whose_size_and_ctime_are_unchanged_is_not_hashed_again(
         lake.ledger("pos_transactions") / f"business_date={DAY}.parquet").to_pylist()}
     assert ledger[name]["changed_ns"] == path.stat().st_ctime_ns
 
-    hashed: list[str] = []
-    real = LandingFile.sha256
-    monkeypatch.setattr(LandingFile, "sha256", lambda f: hashed.append(f.rel_path) or real(f))
+    hashed = _count_hashes(monkeypatch)
     assert stale_partitions(landing, lake, [POS_TRANSACTIONS]) == {}
     assert hashed == []
 
@@ -234,9 +240,7 @@ def test_a_file_hashed_right_after_it_changed_is_hashed_again_next_time(
     (row,) = pq.read_table(
         lake.ledger("pos_transactions") / f"business_date={DAY}.parquet").to_pylist()
     assert row["changed_ns"] is None
-    hashed: list[str] = []
-    real = LandingFile.sha256
-    monkeypatch.setattr(LandingFile, "sha256", lambda f: hashed.append(f.rel_path) or real(f))
+    hashed = _count_hashes(monkeypatch)
     assert _ingest(landing, lake).unchanged and hashed == ["pos/transactions/2026-03-01.csv"]
 
 
