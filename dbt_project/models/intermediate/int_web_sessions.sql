@@ -1,6 +1,9 @@
 -- One row per web/app session: what the visitor did, how far down the purchase funnel the
--- session got, and who the visitor is. A view, so that a device cookie linked to a member
--- by a later login gets that member on all its earlier sessions at the next read.
+-- session got, and who the visitor is. A table rebuilt on every run (not a view: its tests
+-- and the models reading it would each sessionise every web event again), so that a device
+-- cookie linked to a member by a later login gets that member on all its earlier sessions
+-- at the next build.
+{{ config(materialized='table') }}
 with
 
 events as (
