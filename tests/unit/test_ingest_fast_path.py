@@ -149,49 +149,98 @@ EVENT = ('{"event_id":"E%d","event_ts":"2026-03-01T10:00:00+08:00","session_id":
          '"channel":"web","event_type":"page_view"%s}')
 
 
-@pytest.mark.parametrize("name, text, fast", [
-    ("plain", "\n".join(EVENT % (i, "") for i in range(5)) + "\n", True),
-    ("no final newline", "\n".join(EVENT % (i, "") for i in range(3)), True),
-    ("CRLF", "\r\n".join(EVENT % (i, "") for i in range(3)) + "\r\n", True),
-    ("BOM", "\ufeff" + EVENT % (1, "") + "\n", True),
-    ("escapes", EVENT % (1, ',"page":"caf\\u00e9 \\"x\\""') + "\n", True),
-    ("extra int, bool, null", EVENT % (1, ',"n":12,"b":true,"z":null') + "\n"
-     + EVENT % (2, ',"n":-3,"b":false') + "\n", True),
-    ("blank line", EVENT % (1, "") + "\n\n" + EVENT % (2, "") + "\n", False),
-    ("spaces-only line", EVENT % (1, "") + "\n   \n" + EVENT % (2, "") + "\n", False),
-    ("U+2028 in a value", EVENT % (1, ',"page":"a\u2028b"') + "\n", False),
-    ("keys in capitals", EVENT.replace("event_id", "Event_ID") % (1, "") + "\n", False),
-    ("number for a text field", (EVENT % (1, "")).replace('"S1"', "5") + "\n", False),
-    ("extra decimal", EVENT % (1, ',"score":1.50') + "\n", False),
-    ("extra object", EVENT % (1, ',"ctx":{"b":1,"a":[1,2]}') + "\n", False),
-    ("malformed line", EVENT % (1, "") + "\n{oops\n", False),
-    ("two objects on a line, a blank line later",
-     EVENT % (1, "") + EVENT % (2, "") + "\n" + EVENT % (3, "") + "\n\n", False),
-    ("two objects on a line, a blank first line",
-     "\n" + EVENT % (1, "") + EVENT % (2, "") + "\n", False),
-    ("two objects on a line", EVENT % (1, "") + EVENT % (2, "") + "\n", False),
-    ("array line", EVENT % (1, "") + "\n[1,2]\n", False),
-    ("key twice", EVENT % (1, ',"page":"a","page":"b"') + "\n", False),
+ORDER = ('{"order_id":"O%d","account_id":"A1","placed_at":"2026-03-01T10:00:00Z",'
+         '"channel":"web","status":"placed","status_updated_at":"2026-03-01T10:00:00Z",'
+         '"order_total":%s,"items":%s%s}')
+ITEMS = '[{"product_id":"P1","quantity":1.0,"unit_price":25.9,"discount_amount":0.0}]'
+
+
+@pytest.mark.parametrize("dataset, name, text, reader", [
+    ("online_events", "plain", "\n".join(EVENT % (i, "") for i in range(5)) + "\n", "arrow"),
+    ("online_events", "no final newline", "\n".join(EVENT % (i, "") for i in range(3)), "arrow"),
+    ("online_events", "CRLF", "\r\n".join(EVENT % (i, "") for i in range(3)) + "\r\n", "arrow"),
+    ("online_events", "BOM", "\ufeff" + EVENT % (1, "") + "\n", "arrow"),
+    ("online_events", "escapes", EVENT % (1, ',"page":"caf\\u00e9 \\"x\\""') + "\n", "arrow"),
+    ("online_events", "extra int, bool, null", EVENT % (1, ',"n":12,"b":true,"z":null') + "\n"
+     + EVENT % (2, ',"n":-3,"b":false') + "\n", "arrow"),
+    ("online_events", "blank line", EVENT % (1, "") + "\n\n" + EVENT % (2, "") + "\n", "careful"),
+    ("online_events", "spaces-only line", EVENT % (1, "") + "\n   \n" + EVENT % (2, "") + "\n",
+     "careful"),
+    ("online_events", "U+2028 in a value", EVENT % (1, ',"page":"a\u2028b"') + "\n", "careful"),
+    ("online_events", "keys in capitals", EVENT.replace("event_id", "Event_ID") % (1, "") + "\n",
+     "careful"),
+    ("online_events", "number for a text field", (EVENT % (1, "")).replace('"S1"', "5") + "\n",
+     "duckdb"),
+    ("online_events", "extra decimal", EVENT % (1, ',"score":1.50') + "\n", "duckdb"),
+    ("online_events", "extra object", EVENT % (1, ',"ctx":{"b":1,"a":[1,2]}') + "\n", "duckdb"),
+    ("online_events", "malformed line", EVENT % (1, "") + "\n{oops\n", "careful"),
+    ("online_events", "two objects on a line, a blank line later",
+     EVENT % (1, "") + EVENT % (2, "") + "\n" + EVENT % (3, "") + "\n\n", "careful"),
+    ("online_events", "two objects on a line, a blank first line",
+     "\n" + EVENT % (1, "") + EVENT % (2, "") + "\n", "careful"),
+    ("online_events", "two objects on a line", EVENT % (1, "") + EVENT % (2, "") + "\n",
+     "careful"),
+    ("online_events", "array line", EVENT % (1, "") + "\n[1,2]\n", "careful"),
+    ("online_events", "number line", EVENT % (1, "") + "\n5\n", "careful"),
+    ("online_events", "null line", EVENT % (1, "") + "\nnull\n", "careful"),
+    ("online_events", "key twice", EVENT % (1, ',"page":"a","page":"b"') + "\n", "careful"),
+    ("online_orders", "plain orders", "\n".join(ORDER % (i, "103.6", ITEMS, "")
+                                                 for i in range(3)) + "\n", "duckdb"),
+    ("online_orders", "numbers as written by hand",
+     ORDER % (1, "1E5", ITEMS, ',"shipping_fee":1.50') + "\n"
+     + ORDER % (2, "-0.0", ITEMS, ',"shipping_fee":123456789012345678901234') + "\n"
+     + ORDER % (3, "1e-7", ITEMS, ',"shipping_fee":1.23456789012345678') + "\n", "duckdb"),
+    ("online_orders", "spaced nested items, non-ASCII",
+     ORDER % (1, "5", '[ {"product_id" : "P\u00e9", "quantity": 2, "note":"caf\u00e9"} ]', "")
+     + "\n", "duckdb"),
+    ("online_orders", "items not a list, extra keys",
+     ORDER % (1, '"12.5"', '{"product_id":"P1"}', ',"gift":true,"tags":["a","b"]') + "\n"
+     + ORDER % (2, "null", "null", "") + "\n", "duckdb"),
+    ("online_orders", "an empty object", ORDER % (1, "5", ITEMS, "") + "\n{}\n", "careful"),
+    ("online_orders", "a null line", ORDER % (1, "5", ITEMS, "") + "\nnull\n", "careful"),
+    ("online_orders", "key in capitals", ORDER.replace("order_id", "Order_Id") % (1, "5", ITEMS, "")
+     + "\n", "careful"),
 ])
-def test_arrow_reads_plain_json_lines_as_the_careful_reader_does(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str,
-        fast: bool) -> None:
+def test_fast_json_readers_read_lines_as_the_careful_reader_does(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dataset: str, name: str, text: str,
+        reader: str) -> None:
+    """Arrow's reader (flat datasets, text values) and DuckDB's (nested values, numbers)
+    give the very table the line-by-line reader gives, or leave the file to it."""
     path = tmp_path / "2026-03-01.jsonl"
     path.write_bytes(text.encode("utf-8"))
-    file = LandingFile("online_events", path, "online/events/2026-03-01.jsonl",
-                       dt.date(2026, 3, 1))
-    taken = []
-    real = landing_module._read_plain_jsonl
-    monkeypatch.setattr(landing_module, "_read_plain_jsonl",
-                        lambda data, ds: taken.append(real(data, ds)) or taken[-1])
+    file = LandingFile(dataset, path, f"x/{path.name}", dt.date(2026, 3, 1))
+    used = []
+    for fast, fn in (("arrow", "_read_plain_jsonl"), ("duckdb", "_read_jsonl_with_duckdb")):
+        real = getattr(landing_module, fn)
+
+        def spy(*args: object, real=real, fast=fast) -> object:
+            table = real(*args)
+            used.extend([fast] if table is not None else [])
+            return table
+        monkeypatch.setattr(landing_module, fn, spy)
     got = read_as_text(file)
-    assert (taken[-1] is not None) == fast
-    monkeypatch.setattr(landing_module, "_read_plain_jsonl", lambda data, ds: None)
+    assert used == ([reader] if reader != "careful" else []), name
+    monkeypatch.setattr(landing_module, "_read_plain_jsonl", lambda *args: None)
+    monkeypatch.setattr(landing_module, "_read_jsonl_with_duckdb", lambda *args: None)
     careful = read_as_text(file)
     # the same table, contract columns that never occur aside (the contract fills them)
     absent = [c for c in got.column_names if c not in careful.column_names]
     assert all(got.column(c).null_count == got.num_rows for c in absent)
     assert got.drop_columns(absent).equals(careful), name
+
+
+def test_the_duckdb_json_reader_keeps_rows_in_file_order(tmp_path: Path) -> None:
+    """Line numbers are counted, not read: the rows must come back in file order, also
+    from a file larger than DuckDB's reading buffers."""
+    lines = [ORDER % (i, f"{i}.5", ITEMS, "") for i in range(60_000)]
+    path = tmp_path / "2026-03-01.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    file = LandingFile("online_orders", path, "x/2026-03-01.jsonl", dt.date(2026, 3, 1))
+    table = landing_module._read_jsonl_with_duckdb(path, path.read_bytes())
+    assert table is not None and table.num_rows == 60_000
+    assert table.column("order_id").to_pylist() == [f"O{i}" for i in range(60_000)]
+    assert table.column("order_total").to_pylist()[-1] == "59999.5"
+    assert read_as_text(file).column("_line_number").to_pylist()[:3] == [1, 2, 3]
 
 
 def test_batches_are_sized_by_the_text_their_files_hold(tmp_path: Path) -> None:
