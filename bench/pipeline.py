@@ -19,7 +19,8 @@ Generates a year of every landing dataset with the project's generator (members 
    dataset to day-partitioned Parquet; the SQL dbt compiled (``dbt compile --full-refresh``,
    not timed) run directly in DuckDB in dependency order (seeds, views, tables; incremental
    models as create-table-as) over the pipeline's lake; RFM and member scores for the last
-   day from the scoring library.
+   day from the scoring library. Its DuckDB connections have the pipeline's settings
+   (``LOYALTY_DUCKDB_MEMORY_LIMIT``, default 4 GB, and the spill folder).
 3. one more day: the held-back day arrives and ``run_all`` runs again.
 
 Peak RSS is the largest sum of the resident memory of the child and all its descendants
@@ -358,11 +359,14 @@ def child_reference(out: Path) -> None:
     seconds = {}
     clock = time.perf_counter()
     (work / "lake").mkdir(exist_ok=True)
-    with duckdb.connect() as con:
+    # The same DuckDB settings as the pipeline's (memory cap, spill folder): the ratio is
+    # the price of orchestration and validation, not of a larger memory budget
+    config = settings.duckdb_config
+    with duckdb.connect(config=config) as con:
         _reference_ingest(con, settings.landing_dir, work / "lake")
     seconds["ingest"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    with duckdb.connect(str(work / settings.warehouse_path.name)) as con:
+    with duckdb.connect(str(work / settings.warehouse_path.name), config=config) as con:
         con.execute("set variable loyalty_pii_key = $k", {"k": settings.pii_key})
         ensure_lake_views(con, Lake(settings.lake_dir))
         models = _reference_dbt(con, manifest)
