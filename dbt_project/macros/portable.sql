@@ -177,3 +177,18 @@
 {% macro text(expression) -%}
     cast({{ expression }} as {{ dbt.type_string() }})
 {%- endmacro %}
+
+{#- A struct of columns, its fields named after them. min() of it is the values of the row
+    that sorts first by those fields in order: a first-value aggregate with no window sort
+    (e.g. the channel of a member's first touch of the day). -#}
+{% macro struct_of(columns) -%}
+    {{ return(adapter.dispatch('struct_of', 'loyalty')(columns)) }}
+{%- endmacro %}
+
+{% macro default__struct_of(columns) -%}
+    struct_pack({{ columns | join(', ') }})
+{%- endmacro %}
+
+{% macro spark__struct_of(columns) -%}
+    struct({{ columns | join(', ') }})
+{%- endmacro %}

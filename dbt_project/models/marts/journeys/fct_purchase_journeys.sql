@@ -103,30 +103,20 @@ sequenced_purchases as (
     from purchases
 ),
 
-numbered_touches as (
-    select
-        *,
-        row_number() over (
-            partition by member_id, touch_date
-            order by touch_at, touchpoint_id
-        ) as touch_of_day
-    from touchpoints
-),
-
 member_days as (
     select
         member_id,
         touch_date,
         count(*) as touches,
         min(touch_at) as first_touch_at,
-        max(case when touch_of_day = 1 then channel end) as first_touch_channel,
-        max(case when touch_of_day = 1 then touch_type end) as first_touch_type,
+        -- the first touch of the day (by time, then id) without a window sort
+        min({{ struct_of(['touch_at', 'touchpoint_id', 'channel', 'touch_type']) }}) as first_touch,
         max(is_web) as has_web,
         max(is_app) as has_app,
         max(is_store) as has_store,
         max(is_service) as has_service,
         max(is_research) as has_research
-    from numbered_touches
+    from touchpoints
     group by member_id, touch_date
 ),
 
@@ -146,8 +136,8 @@ earlier_days as (
     select
         lookback_days.purchase_id,
         member_days.first_touch_at,
-        member_days.first_touch_channel,
-        member_days.first_touch_type,
+        member_days.first_touch.channel as first_touch_channel,
+        member_days.first_touch.touch_type as first_touch_type,
         member_days.touches,
         member_days.has_web,
         member_days.has_app,
@@ -200,23 +190,16 @@ prior_touches as (
     select * from purchase_day
 ),
 
-ranked_prior_touches as (
-    select
-        *,
-        row_number() over (
-            partition by purchase_id
-            order by first_touch_at, first_touch_channel, first_touch_type
-        ) as touch_rank
-    from prior_touches
-),
-
 journeys as (
     select
         purchase_id,
         sum(touches) as touches_before,
         min(first_touch_at) as first_touch_at,
-        max(case when touch_rank = 1 then first_touch_channel end) as first_touch_channel,
-        max(case when touch_rank = 1 then first_touch_type end) as first_touch_type,
+        -- channel and type of the earliest of the touches (ties: by channel, then type)
+        min({{ struct_of(['first_touch_at', 'first_touch_channel', 'first_touch_type']) }})
+            .first_touch_channel as first_touch_channel,
+        min({{ struct_of(['first_touch_at', 'first_touch_channel', 'first_touch_type']) }})
+            .first_touch_type as first_touch_type,
         max(has_web) as has_web,
         max(has_app) as has_app,
         max(has_store) as has_store,
@@ -224,7 +207,7 @@ journeys as (
         max(has_research) as has_research,
         sum(case when is_after_previous_purchase = 1 then touches else 0 end) as journey_touches,
         min(case when is_after_previous_purchase = 1 then first_touch_at end) as journey_started_at
-    from ranked_prior_touches
+    from prior_touches
     group by purchase_id
 ),
 
