@@ -8,6 +8,9 @@
 -- touch (member and day), so that touches after the purchase and the purchase's own records
 -- (its order, checkout event, points redemption: the same purchase_id) are left out.
 {% set lookback_days = var('journey_lookback_days', 30) %}
+{#- min() of these structs is the values of the row that sorts first (macros/portable.sql) -#}
+{% set first_touch_of_day = struct_of(['touch_at', 'touchpoint_id', 'channel', 'touch_type']) %}
+{% set first_prior_touch = struct_of(['first_touch_at', 'first_touch_channel', 'first_touch_type']) %}
 
 with
 
@@ -109,8 +112,9 @@ member_days as (
         touch_date,
         count(*) as touches,
         min(touch_at) as first_touch_at,
-        -- the first touch of the day (by time, then id) without a window sort
-        min({{ struct_of(['touch_at', 'touchpoint_id', 'channel', 'touch_type']) }}) as first_touch,
+        -- the day's first touch (by time, then id), without a window sort
+        min({{ first_touch_of_day }}).channel as first_touch_channel,
+        min({{ first_touch_of_day }}).touch_type as first_touch_type,
         max(is_web) as has_web,
         max(is_app) as has_app,
         max(is_store) as has_store,
@@ -136,8 +140,8 @@ earlier_days as (
     select
         lookback_days.purchase_id,
         member_days.first_touch_at,
-        member_days.first_touch.channel as first_touch_channel,
-        member_days.first_touch.touch_type as first_touch_type,
+        member_days.first_touch_channel,
+        member_days.first_touch_type,
         member_days.touches,
         member_days.has_web,
         member_days.has_app,
@@ -196,10 +200,8 @@ journeys as (
         sum(touches) as touches_before,
         min(first_touch_at) as first_touch_at,
         -- channel and type of the earliest of the touches (ties: by channel, then type)
-        min({{ struct_of(['first_touch_at', 'first_touch_channel', 'first_touch_type']) }})
-            .first_touch_channel as first_touch_channel,
-        min({{ struct_of(['first_touch_at', 'first_touch_channel', 'first_touch_type']) }})
-            .first_touch_type as first_touch_type,
+        min({{ first_prior_touch }}).first_touch_channel as first_touch_channel,
+        min({{ first_prior_touch }}).first_touch_type as first_touch_type,
         max(has_web) as has_web,
         max(has_app) as has_app,
         max(has_store) as has_store,
