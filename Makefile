@@ -69,7 +69,7 @@ bench: $(MANIFEST)  ## benchmark scripts (figures printed, recorded in bench/RES
 	$(BIN)/python bench/generator_throughput.py
 	$(BIN)/python bench/ingest_throughput.py --lines 1000000
 	$(BIN)/python bench/clv_fit.py --members 10000 100000 1000000
-	# the whole pipeline vs a reference run at 1M and 10M till lines: about 45 minutes and,
+	# the whole pipeline vs a reference run at 1M and 10M till lines: about 35 minutes and,
 	# at 10M, 13 GB of landing files plus 17 GB of work in /tmp/loyalty-bench-10000000
 	$(BIN)/python bench/pipeline.py --lines 1000000
 	$(BIN)/python bench/pipeline.py --lines 10000000
