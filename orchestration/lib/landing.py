@@ -139,6 +139,11 @@ def _normalise_names(names: list[str], rel: str) -> list[str]:
     return out
 
 
+def _opener(file: LandingFile):
+    """How to open the file's bytes: gzip files are read decompressed."""
+    return gzip.open if file.path.name.lower().endswith(".gz") else open
+
+
 def read_as_text(file: LandingFile) -> pa.Table:
     """Read one file into a table of text columns (names lower-cased), in file order.
 
@@ -166,7 +171,7 @@ def read_as_text(file: LandingFile) -> pa.Table:
 
 def _read_csv(file: LandingFile) -> pa.Table:
     # Read the header first so that every column can be declared as text.
-    opener = gzip.open if file.path.name.lower().endswith(".gz") else open
+    opener = _opener(file)
     with opener(file.path, "rb") as stream:
         first = stream.readline()
     if not first.strip():
@@ -222,7 +227,7 @@ def _ragged_row_numbers(file: LandingFile, fields: int) -> list[int] | None:
     counts) of the rows whose field count differs from the header's, found with Python's
     csv reader, which reads row by row: Arrow's parallel reader hands the ragged rows over
     without their place. None when the file cannot be read that way."""
-    opener = gzip.open if file.path.name.lower().endswith(".gz") else open
+    opener = _opener(file)
     try:
         with opener(file.path, "rt", encoding="utf-8-sig", newline="") as stream:
             rows = (r for r in csv.reader(stream) if r)
@@ -258,7 +263,7 @@ def _json_text(value: object) -> str | None:
 def _read_jsonl(file: LandingFile) -> pa.Table:
     """One row per non-blank line. A line that is not a JSON object stays a row, with
     ``_line_error`` saying why, so that it is quarantined rather than lost."""
-    opener = gzip.open if file.path.name.lower().endswith(".gz") else open
+    opener = _opener(file)
     with opener(file.path, "rb") as stream:
         data = stream.read()
     try:

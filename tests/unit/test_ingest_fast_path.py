@@ -9,6 +9,7 @@ ingest a real file holding the values at the edges and check where every row wen
 
 import csv
 import datetime as dt
+import gzip
 import json
 from collections import defaultdict
 from decimal import Decimal
@@ -201,13 +202,16 @@ ITEMS = '[{"product_id":"P1","quantity":1.0,"unit_price":25.9,"discount_amount":
     ("online_orders", "key in capitals", ORDER.replace("order_id", "Order_Id") % (1, "5", ITEMS, "")
      + "\n", "careful"),
 ])
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
 def test_fast_json_readers_read_lines_as_the_careful_reader_does(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dataset: str, name: str, text: str,
-        reader: str) -> None:
+        reader: str, suffix: str) -> None:
     """Arrow's reader (flat datasets, text values) and DuckDB's (nested values, numbers)
-    give the very table the line-by-line reader gives, or leave the file to it."""
-    path = tmp_path / "2026-03-01.jsonl"
-    path.write_bytes(text.encode("utf-8"))
+    give the very table the line-by-line reader gives, or leave the file to it; gzip
+    files too (DuckDB opens those itself)."""
+    path = tmp_path / f"2026-03-01{suffix}"
+    raw = text.encode("utf-8")
+    path.write_bytes(gzip.compress(raw) if suffix.endswith(".gz") else raw)
     file = LandingFile(dataset, path, f"x/{path.name}", dt.date(2026, 3, 1))
     used = []
     for fast, fn in (("arrow", "_read_plain_jsonl"), ("duckdb", "_read_jsonl_with_duckdb")):
