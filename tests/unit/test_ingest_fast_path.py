@@ -16,14 +16,23 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from orchestration.generator import GeneratorConfig, generate_till_lines
 from orchestration.lib import landing as landing_module
-from orchestration.lib.contract import POS_TRANSACTIONS, Column
-from orchestration.lib.ingest import _TIMESTAMP, _checks, _trimmed, ingest_days
+from orchestration.lib.contract import PAYMENT_METHODS, POS_TRANSACTIONS, Column
+from orchestration.lib.ingest import (
+    _TIMESTAMP,
+    _checks,
+    _in_source_order,
+    _trimmed,
+    _validation_connection,
+    ingest_days,
+    validation_sql,
+)
 from orchestration.lib.lake import Lake
-from orchestration.lib.landing import LandingFile, discover, read_as_text
+from orchestration.lib.landing import LINE_ERROR, RAW_LINE, LandingFile, discover, read_as_text
 from tests.unit.test_ingest import HEADER, _ingest, _line, _quarantine, _raw, _write, landing  # noqa: F401
 
 TEXTS = ["", " ", "  ", "S001", " S001", "S001 ", "\tS001\t", "\u00a0S001\u00a0", "\u3000x",
@@ -144,6 +153,33 @@ def test_every_loaded_row_is_the_line_its_location_names(tmp_path: Path) -> None
     for file, row, txn, line, ts, day in loaded:
         assert delivered[(file, row)] == (txn, line, ts)
         assert file.endswith(f"{day}.csv")
+
+
+def test_validation_returns_rows_in_source_order_with_an_enumeration_check() -> None:
+    """An enumeration check (an IN list of six values) made DuckDB plan a join and return
+    a parallel scan's rows out of order, which cost a sort of every batch; the validation
+    connection keeps them in order, so the sort is skipped."""
+    n = 300_000
+    rows = pa.table({
+        **{c: pa.array([f"T{i}" if c == "transaction_id" else
+                        {"line_number": "1", "transaction_ts": "2026-01-01T10:00:00",
+                         "quantity": "1", "unit_price": "2.5", "discount_amount": "0",
+                         "net_amount": "2.5",
+                         "payment_method": PAYMENT_METHODS[i % 6]}.get(c, "x")
+                        for i in range(n)]) for c in POS_TRANSACTIONS.column_names},
+        "_extra": pa.nulls(n, pa.string()), LINE_ERROR: pa.nulls(n, pa.string()),
+        RAW_LINE: pa.nulls(n, pa.string()), "_source_file": pa.repeat("f.csv", n),
+        "_source_row": pa.array(range(1, n + 1), pa.int64()), "_file_order": pa.repeat(0, n),
+        "_day": pa.repeat(pa.scalar(dt.date(2026, 1, 1)), n),
+    })
+    assert any(c.enum and len(c.enum) >= 6 for c in POS_TRANSACTIONS.columns)
+    con = _validation_connection()
+    # in many record batches, as files are concatenated: DuckDB scans them in parallel
+    con.register("src_arrow", pa.Table.from_batches(rows.to_batches(max_chunksize=20_000)))
+    checked = con.sql(validation_sql(POS_TRANSACTIONS)[0]).to_arrow_table()
+    assert checked.num_rows == n and set(checked.column("reasons").to_pylist()) == {""}
+    assert checked.column("_source_row").to_pylist() == list(range(1, n + 1))
+    assert _in_source_order(checked) is checked  # nothing to sort
 
 
 EVENT = ('{"event_id":"E%d","event_ts":"2026-03-01T10:00:00+08:00","session_id":"S1",'
