@@ -143,6 +143,12 @@ def _int(col: Column) -> str:
     return _q(f"__i_{col.name}")
 
 
+def _items(col: Column) -> str:
+    """A JSON list column's length, NULL when the value is not a JSON list (computed once
+    per row: each json_* function parses the text again)."""
+    return _q(f"__l_{col.name}")
+
+
 def _needs_number(col: Column) -> bool:
     return col.type in ("int", "decimal") or col.min is not None or col.max is not None
 
@@ -170,6 +176,10 @@ def _prepared(dataset: Dataset) -> tuple[str, str]:
               for c in dataset.columns if c.type == "int"]
     casts += [f"try_cast({_v(c)} as date) as {_q('__d_' + c.name)}"
               for c in dataset.columns if c.type == "date"]
+    # nested CASEs: DuckDB's AND does not stop json_* functions erroring on bad JSON
+    casts += [f"case when json_valid({_v(c)}) then case when json_type({_v(c)}) = 'ARRAY' "
+              f"then json_array_length({_v(c)}) end end as {_items(c)}"
+              for c in dataset.columns if c.type == "json_array"]
     return texts, ", ".join(casts) or "null as __none"
 
 
@@ -220,20 +230,18 @@ def _checks(col: Column) -> list[tuple[str, str]]:
 
 
 def _json_array_checks(col: Column) -> list[tuple[str, str]]:
-    v = _v(col)
-    # nested CASEs: DuckDB's AND does not stop json_* functions erroring on bad JSON
-    arr = f"coalesce(case when json_valid({v}) then json_type({v}) = 'ARRAY' end, false)"
-    out = [(f"{v} is not null and not coalesce(case when {arr} then "
-            f"json_array_length({v}) > 0 end, false)", f"not_a_json_list:{col.name}")]
+    v, items = _v(col), _items(col)
+    out = [(f"{v} is not null and not coalesce({items} > 0, false)",
+            f"not_a_json_list:{col.name}")]
     for key in col.item_required:
         present = (f"len(list_filter(json_extract_string({v}, '$[*].{key}'), "
                    "lambda x: nullif(trim(x), '') is not null))")
-        out.append((f"case when {arr} then {present} <> json_array_length({v}) end",
+        out.append((f"case when {items} is not null then {present} <> {items} end",
                     f"missing_required:{col.name}.{key}"))
     for key in col.item_numeric:
         numeric = (f"len(list_filter(json_extract_string({v}, '$[*].{key}'), "
                    "lambda x: try_cast(x as double) is not null))")
-        out.append((f"case when {arr} then {numeric} <> json_array_length({v}) end",
+        out.append((f"case when {items} is not null then {numeric} <> {items} end",
                     f"not_a_number:{col.name}.{key}"))
     return out
 
