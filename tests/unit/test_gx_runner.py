@@ -68,3 +68,37 @@ def test_a_key_repeated_on_two_days_of_one_batch_fails_uniqueness(tmp_path: Path
         ("expect_compound_columns_to_be_unique", 20)]
     apart = run_suite_on_parquet(files, SUITE, max_rows=10)  # a batch per day
     assert apart.batches == 3 and apart.success
+
+
+def test_no_batch_is_fingerprinted(tmp_path: Path, monkeypatch) -> None:
+    """GX's md5 of every value of a batch (most of a suite's time) is not computed."""
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    def refuse(df):
+        raise AssertionError("GX fingerprinted a batch")
+
+    assert hasattr(pandas_execution_engine, "HASH_THRESHOLD")  # what run_suite turns off
+    monkeypatch.setattr(pandas_execution_engine, "hash_pandas_dataframe", refuse)
+    outcome = run_suite_on_parquet([_day(tmp_path, 1, 30, null_store=2)], SUITE)
+    assert not outcome.success and outcome.rows == 30 and outcome.evaluated == 10
+    assert [f["unexpected_count"] for f in outcome.failures] == [2]
+
+
+def test_batches_reach_gx_with_the_column_types_of_fetchdf() -> None:
+    import duckdb
+
+    from orchestration.lib.gx_runner import _frame
+
+    con = duckdb.connect()
+    query = """select * from (values
+        ('a', 1.5::decimal(18,4), 1, date '2026-03-01', true, '{"k": 1}'::json),
+        (null, null, null, null, null, null),
+        ('é', -2::decimal(18,4), 3, date '2026-03-02', false, null))
+        as t(s, amount, n, d, b, j)"""
+    for cols in ("*", "s", "amount, n", "s, d, j"):
+        q = f"select {cols} from ({query})"
+        expected = con.sql(q).fetchdf()
+        got = _frame(con, con.sql(q).to_arrow_table())
+        assert list(got.columns) == list(expected.columns)
+        assert got.dtypes.to_dict() == expected.dtypes.to_dict()
+        assert got.equals(expected), cols
