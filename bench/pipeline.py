@@ -272,22 +272,28 @@ def pipeline_layers(result: dict, dbt_target: Path) -> tuple[dict[str, float], l
 def _reference_ingest(con, landing: Path, lake: Path) -> None:
     """COPY every landing dataset to Parquet as it is, daily ones partitioned by day."""
     from orchestration.lib.contract import DATASETS
-    from orchestration.lib.landing import discover
 
     for ds in DATASETS.values():
-        files = [str(f.path) for f in discover(landing, ds)]
-        reader = "read_csv" if ds.family == "csv" else "read_json"
-        if not ds.daily:
-            con.execute(f"copy (select * from {reader}({files})) to "
-                        f"'{lake / ds.name}.parquet' (format parquet)")
-            continue
-        con.execute(f"""
-            copy (select * exclude (filename),
-                         cast(regexp_extract(filename, '(\\d{{4}}-\\d{{2}}-\\d{{2}})[^/]*$', 1)
-                              as date) as business_date
-                  from {reader}({files}, filename = true))
-            to '{lake / ds.name}' (format parquet, partition_by (business_date))
-        """)
+        reference_copy(con, landing, lake, ds)
+
+
+def reference_copy(con, landing: Path, lake: Path, ds) -> None:
+    """COPY one landing dataset to Parquet as it is, a daily one partitioned by day."""
+    from orchestration.lib.landing import discover
+
+    files = [str(f.path) for f in discover(landing, ds)]
+    reader = "read_csv" if ds.family == "csv" else "read_json"
+    if not ds.daily:
+        con.execute(f"copy (select * from {reader}({files})) to "
+                    f"'{lake / ds.name}.parquet' (format parquet)")
+        return
+    con.execute(f"""
+        copy (select * exclude (filename),
+                     cast(regexp_extract(filename, '(\\d{{4}}-\\d{{2}}-\\d{{2}})[^/]*$', 1)
+                          as date) as business_date
+              from {reader}({files}, filename = true))
+        to '{lake / ds.name}' (format parquet, partition_by (business_date))
+    """)
 
 
 def _statement(node: dict) -> str:
