@@ -14,6 +14,9 @@ run on the same files:
 
 Prints files, seconds, our CPU seconds, the ratio and our peak RSS per dataset, then the
 totals: where the ingest layer of ``bench/pipeline.py`` spends its time, without Dagster.
+
+Run it as a script from the project folder with the project's environment (``make`` builds
+it): it imports its neighbours in ``bench/``, and its child process imports the project.
 """
 
 from __future__ import annotations

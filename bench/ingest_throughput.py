@@ -116,6 +116,8 @@ def main() -> None:
     parser.add_argument("--landing", type=Path,
                         help="use this landing folder's till files instead of generating")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     members = max(100, args.lines // LINES_PER_MEMBER_YEAR)
     start = dt.date(2025, 1, 1)
     cfg = GeneratorConfig(members=members, days=365, start=start, csv_format=args.format)

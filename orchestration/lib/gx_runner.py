@@ -62,7 +62,8 @@ def run_suite(df: pd.DataFrame, name: str) -> SuiteOutcome:
     # GX fingerprints every pandas batch under 1 GB (md5 over pandas' hash of every value,
     # index included) only to file it among the batch's markers, which nothing here reads:
     # 70-80 % of a suite's time on a million web events. It has no option for that, only
-    # this module constant (tests/unit/test_gx_runner.py fails if an upgrade renames it).
+    # this module constant (tests/unit/test_gx_runner.py fails if an upgrade renames it),
+    # set for the whole process: every GX run of the project comes through here.
     pandas_execution_engine.HASH_THRESHOLD = 0
 
     spec = load_suite(name)
@@ -140,9 +141,11 @@ def run_suite_on_parquet(files: list[Path], name: str,
 def _frame(con, table: pa.Table) -> pd.DataFrame:
     """``table`` as pandas, as DuckDB's fetchdf gives it, faster: text columns through
     Arrow (the same ``str`` columns, in a third of the time), the others through fetchdf
-    (Arrow would turn decimals, nullable integers and dates into other pandas types)."""
+    (Arrow would turn decimals, nullable integers and dates into other pandas types, and
+    a text column without a value into ``str`` where fetchdf gives ``object``)."""
     text = [n for n, t in zip(table.column_names, table.schema.types, strict=True)
-            if pa.types.is_string(t) or pa.types.is_large_string(t)]
+            if (pa.types.is_string(t) or pa.types.is_large_string(t))
+            and table.column(n).null_count < table.num_rows]
     other = [n for n in table.column_names if n not in text]
     if other:
         con.register("_batch", table.select(other))

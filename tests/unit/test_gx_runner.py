@@ -95,10 +95,12 @@ def test_batches_reach_gx_with_the_column_types_of_fetchdf() -> None:
         (null, null, null, null, null, null),
         ('é', -2::decimal(18,4), 3, date '2026-03-02', false, null))
         as t(s, amount, n, d, b, j)"""
-    for cols in ("*", "s", "amount, n", "s, d, j"):
-        q = f"select {cols} from ({query})"
+    cases = [f"select {cols} from ({query})" for cols in ("*", "s", "amount, n", "s, d, j")]
+    cases += [f"select * from ({query}) where s is null",  # text without a value
+              f"select * from ({query}) limit 0"]
+    for q in cases:
         expected = con.sql(q).fetchdf()
         got = _frame(con, con.sql(q).to_arrow_table())
         assert list(got.columns) == list(expected.columns)
         assert got.dtypes.to_dict() == expected.dtypes.to_dict()
-        assert got.equals(expected), cols
+        assert got.equals(expected), q

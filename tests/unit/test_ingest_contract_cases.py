@@ -168,6 +168,19 @@ def test_malformed_json_lines_are_quarantined_with_their_text(landing, lake) -> 
     assert "line 3 is not a JSON object" in bad[1]["record"]["_error"]
 
 
+def test_json_only_a_lenient_parser_reads_is_quarantined_not_repaired(landing, lake) -> None:
+    """A trailing comma or a bare nan is not JSON: quarantined as written, not loaded."""
+    trailing = json.dumps({**ORDER, "order_id": "O2"})[:-1] + ", }"
+    nan = json.dumps({**ORDER, "order_id": "O3"})[:-1] + ', "shipping_fee": nan}'
+    write(landing, ONLINE_ORDERS, "2026-03-01.jsonl", _jsonl(ORDER, trailing, nan))
+    result = ingest(landing, lake, ONLINE_ORDERS)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (3, 1, 2)
+    assert [r["order_id"] for r in raw(lake, ONLINE_ORDERS)] == ["O1"]
+    bad = quarantined(lake, ONLINE_ORDERS)
+    assert [(q["source_row"], q["reasons"], q["record"]["_line"]) for q in bad] == [
+        (2, ["malformed_json"], trailing), (3, ["malformed_json"], nan)]
+
+
 def test_order_items_must_be_a_list_of_lines_with_numbers(landing, lake) -> None:
     write(landing, ONLINE_ORDERS, "2026-03-01.jsonl", _jsonl(
         {**ORDER, "order_id": "O1", "items": "three apples"},

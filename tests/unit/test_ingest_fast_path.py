@@ -221,6 +221,14 @@ ITEMS = '[{"product_id":"P1","quantity":1.0,"unit_price":25.9,"discount_amount":
     ("online_events", "number line", EVENT % (1, "") + "\n5\n", "careful"),
     ("online_events", "null line", EVENT % (1, "") + "\nnull\n", "careful"),
     ("online_events", "key twice", EVENT % (1, ',"page":"a","page":"b"') + "\n", "careful"),
+    # JSON that only DuckDB's parser accepts: the careful reader quarantines the line
+    ("online_events", "trailing comma", EVENT % (1, ",") + "\n", "careful"),
+    ("online_events", "nan in lower case", EVENT % (1, ',"score":nan') + "\n", "careful"),
+    ("online_events", "-inf", EVENT % (1, ',"score": -inf') + "\n", "careful"),
+    ("online_events", "NaN, as json writes it", EVENT % (1, ',"score":NaN') + "\n", "careful"),
+    ("online_events", "inf inside a text", EVENT % (1, ',"page":"a:inf"') + "\n", "arrow"),
+    ("online_events", "the letters nan in a value", EVENT % (1, ',"page":"banana","n":1.5')
+     + "\n", "duckdb"),
     ("online_orders", "plain orders", "\n".join(ORDER % (i, "103.6", ITEMS, "")
                                                  for i in range(3)) + "\n", "duckdb"),
     ("online_orders", "numbers as written by hand",
@@ -234,6 +242,14 @@ ITEMS = '[{"product_id":"P1","quantity":1.0,"unit_price":25.9,"discount_amount":
      ORDER % (1, '"12.5"', '{"product_id":"P1"}', ',"gift":true,"tags":["a","b"]') + "\n"
      + ORDER % (2, "null", "null", "") + "\n", "duckdb"),
     ("online_orders", "an empty object", ORDER % (1, "5", ITEMS, "") + "\n{}\n", "careful"),
+    ("online_orders", "trailing comma in items",
+     ORDER % (1, "5", '[{"product_id":"P1","quantity":1,"unit_price":2,}]', "") + "\n",
+     "careful"),
+    # a look-alike inside a text costs the file the careful reader, nothing else
+    ("online_orders", ":INF inside a text", ORDER % (1, "5", ITEMS, ',"coupon_code":"WIN:INF"')
+     + "\n", "careful"),
+    ("online_orders", "trailing comma, spaced", ORDER % (1, "5", ITEMS, ', "gift": true ,\t')
+     + "\n", "careful"),
     ("online_orders", "a null line", ORDER % (1, "5", ITEMS, "") + "\nnull\n", "careful"),
     ("online_orders", "key in capitals", ORDER.replace("order_id", "Order_Id") % (1, "5", ITEMS, "")
      + "\n", "careful"),
