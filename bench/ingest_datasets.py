@@ -22,34 +22,13 @@ it): it imports its neighbours in ``bench/``, and its child process imports the 
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import duckdb
-from ingest_throughput import PEAK
+from ingest_throughput import OURS, child
 from pipeline import reference_copy
-
-OURS = PEAK + """
-import json, sys, time
-from collections import defaultdict
-from pathlib import Path
-from orchestration.lib.contract import DATASETS
-from orchestration.lib.ingest import ingest_days
-from orchestration.lib.lake import Lake
-from orchestration.lib.landing import discover
-dataset = DATASETS[sys.argv[2]]
-by_day = defaultdict(list)
-for f in discover(Path(sys.argv[1]), dataset):
-    by_day[f.business_date].append(f)
-started, cpu = time.perf_counter(), time.process_time()
-ingest_days(dataset, by_day, Lake(Path(sys.argv[3])))
-print(json.dumps({"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu,
-                  "rss_mib": peak_rss_mib()}))
-"""
 
 
 def main() -> None:
@@ -77,9 +56,7 @@ def main() -> None:
             reference_copy(con, args.landing, Path(tmp), dataset)
             ref = time.perf_counter() - started
             con.close()
-            proc = subprocess.run([sys.executable, "-c", OURS, str(args.landing), name,
-                                   f"{tmp}/lake"], capture_output=True, text=True, check=True)
-            ours = json.loads(proc.stdout.strip().splitlines()[-1])
+            ours = child(OURS, str(args.landing), f"{tmp}/lake", name)
         totals[0] += ref
         totals[1] += ours["seconds"]
         print(f"{name:<20}{files:>7}{ref:>13.1f}{ours['seconds']:>9.1f}{ours['cpu']:>12.1f}"

@@ -66,21 +66,23 @@ def peak_rss_mib():
             return int(line.split()[1]) / 1024
 """
 
+# ours, in a child process: argv = landing folder, lake folder, dataset (default the till lines)
 OURS = PEAK + """
 import json, sys, time
 from collections import defaultdict
 from pathlib import Path
-from orchestration.lib.contract import POS_TRANSACTIONS
+from orchestration.lib.contract import DATASETS
 from orchestration.lib.ingest import ingest_days
 from orchestration.lib.lake import Lake
 from orchestration.lib.landing import discover
 landing, lake = Path(sys.argv[1]), Lake(Path(sys.argv[2]))
-started = time.perf_counter()
+dataset = DATASETS[sys.argv[3] if len(sys.argv) > 3 else "pos_transactions"]
+started, cpu = time.perf_counter(), time.process_time()
 by_day = defaultdict(list)
-for f in discover(landing, POS_TRANSACTIONS):
+for f in discover(landing, dataset):
     by_day[f.business_date].append(f)
-results = ingest_days(POS_TRANSACTIONS, by_day, lake)
-print(json.dumps({"seconds": time.perf_counter() - started,
+results = ingest_days(dataset, by_day, lake)
+print(json.dumps({"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu,
                   "loaded": sum(r.rows_loaded for r in results), "rss_mib": peak_rss_mib()}))
 """
 
