@@ -173,10 +173,10 @@ def test_validation_returns_rows_in_source_order_with_an_enumeration_check() -> 
         "_day": pa.repeat(pa.scalar(dt.date(2026, 1, 1)), n),
     })
     assert any(c.enum and len(c.enum) >= 6 for c in POS_TRANSACTIONS.columns)
-    con = _validation_connection()
-    # in many record batches, as files are concatenated: DuckDB scans them in parallel
-    con.register("src_arrow", pa.Table.from_batches(rows.to_batches(max_chunksize=20_000)))
-    checked = con.sql(validation_sql(POS_TRANSACTIONS)[0]).to_arrow_table()
+    with _validation_connection() as con:
+        # in many record batches, as files are concatenated: DuckDB scans them in parallel
+        con.register("src_arrow", pa.Table.from_batches(rows.to_batches(max_chunksize=20_000)))
+        checked = con.sql(validation_sql(POS_TRANSACTIONS)[0]).to_arrow_table()
     assert checked.num_rows == n and set(checked.column("reasons").to_pylist()) == {""}
     assert checked.column("_source_row").to_pylist() == list(range(1, n + 1))
     assert _in_source_order(checked) is checked  # nothing to sort

@@ -1,9 +1,9 @@
 -- One row per touch between a customer and the retailer, online and offline, on one
 -- timeline per member. A table rebuilt on every run over the incremental staging models and
 -- the identity map: a device cookie linked to a member by a later login, or a card
--- registered later, gives the member all its earlier touches at the next build, without
--- reprocessing history. (It was a view: each of its ten tests and each of the four models
--- and two scoring queries reading it evaluated it again over every web event.)
+-- registered later, gives the member all its earlier touches at the next build (the
+-- staging models are not reprocessed). It was a view: each of its ten tests and each of
+-- the four models and two scoring queries reading it evaluated it again over every web event.
 {{ config(materialized='table') }}
 
 with
