@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from .contract import RAW_TYPES, Column, Dataset
 from .lake import Lake, partition_name
-from .landing import LINE_ERROR, RAW_LINE, FileRejected, LandingFile, read_as_text
+from .landing import LINE_ERROR, RAW_LINE, FileRejected, LandingFile, read_file, to_text
 
 # A batch holds about this much landing data (measured: peak RSS about 25x the batch's
 # CSV bytes), and DuckDB spills past its limit instead of growing.
@@ -111,8 +111,41 @@ class PartitionResult:
 
 
 _INTERNAL = {LINE_ERROR, RAW_LINE, "_line_number"}
-# Where a row comes from: set when files are read, carried through validation unchanged.
-_LOCATION = ("_day", "_file_order", "_source_row", "_source_file", "_extra")
+# Where a row comes from: set when files are read, carried through validation unchanged
+# (``_pos`` is the row's place in its batch).
+_LOCATION = ("_pos", "_day", "_file_order", "_source_row", "_source_file", "_extra")
+
+# Below this size a double's shortest decimal form, rounded to 4 places, is what DuckDB's
+# cast gives (the product by 10^4 is exact to well under half a unit), so a Parquet double
+# is checked without being written out and parsed; larger ones (rare, and mostly out of
+# the raw range) take the text route.
+_EXACT_DOUBLE = "1e11"
+# A double is "too precise" when it lies this far from its 4-place rounding: the text
+# route's test (the value rounded to 10 places differs from it rounded to 4), which lets
+# binary noise such as 0.1 + 0.2 = 0.30000000000000004 through.
+_PRECISION = "5e-11"
+
+
+def native_kind(col: Column, type_: pa.DataType) -> str | None:
+    """How a Parquet column of ``type_`` is validated for ``col`` without becoming text:
+    "integer", "double", "boolean", "date", or None (as text, like a CSV value)."""
+    if col.enum or col.known:
+        return None
+    if col.type in ("int", "decimal") and pa.types.is_integer(type_):
+        return "integer"
+    if col.type == "decimal" and pa.types.is_float64(type_):
+        return "double"
+    if col.type == "bool" and pa.types.is_boolean(type_):
+        return "boolean"
+    if col.type == "date" and pa.types.is_date32(type_):
+        return "date"
+    return None
+
+
+def native_kinds(dataset: Dataset, schema: pa.Schema) -> dict[str, str]:
+    """The contract columns of a batch that are validated in their own type."""
+    return {c.name: kind for c in dataset.columns
+            if (kind := native_kind(c, schema.field(c.name).type)) is not None}
 
 
 def _q(name: str) -> str:
@@ -161,16 +194,32 @@ def _trimmed(c: str) -> str:
             f"and not suffix({c}, ' ') then nullif({c}, '') else nullif(trim({c}), '') end")
 
 
-def _prepared(dataset: Dataset) -> tuple[str, str]:
+def _as_decimal(col: Column, kind: str | None, scale: int) -> str:
+    """The value at ``scale`` places as DECIMAL(38, scale), NULL when not a number. A
+    double's scale-10 value is only needed (and only computed) past ``_EXACT_DOUBLE``."""
+    c, target = _q(col.name), f"decimal(38,{scale})"
+    if kind == "integer":
+        return f"try_cast({c} as {target})"
+    if kind == "double":
+        fast = f"{c}::{target}" if scale == 4 else "null"
+        return (f"case when abs({c}) < {_EXACT_DOUBLE} then {fast} "
+                f"else try_cast({c}::varchar as {target}) end")
+    return f"try_cast({_v(col)} as {target})"
+
+
+def _prepared(dataset: Dataset, native: dict[str, str]) -> tuple[str, str]:
     """Two projections shared by every check and by the typed output: trimmed text, then
-    numbers and dates, so that no value is trimmed or cast more than once."""
-    texts = ", ".join(f"{_trimmed(_q(c.name))} as {_v(c)}" for c in dataset.columns)
-    casts = [f"try_cast({_v(c)} as decimal(38,10)) as {_num(c)}"
+    numbers and dates, so that no value is trimmed or cast more than once. A column
+    validated in its own type (``native``) is its own value."""
+    texts = ", ".join(f"{_q(c.name) if c.name in native else _trimmed(_q(c.name))} as {_v(c)}"
+                      for c in dataset.columns)
+    casts = [(f"{_q(c.name)} as {_num(c)}" if native.get(c.name) == "integer" else
+              f"{_as_decimal(c, native.get(c.name), 10)} as {_num(c)}")
              for c in dataset.columns if _needs_number(c)]
     # Parsing the text again at scale 4 costs a tenth of narrowing the scale-10 value
     # (a 128-bit division per row), and the two agree wherever the value has no digit
     # beyond the fourth decimal place, which is what ``too_precise`` asks.
-    casts += [f"try_cast({_v(c)} as decimal(38,4)) as {_scaled(c)}"
+    casts += [f"{_as_decimal(c, native.get(c.name), 4)} as {_scaled(c)}"
               for c in dataset.columns if c.type == "decimal"]
     casts += [f"try_cast({_v(c)} as {RAW_TYPES['int']}) as {_int(c)}"
               for c in dataset.columns if c.type == "int"]
@@ -183,9 +232,11 @@ def _prepared(dataset: Dataset) -> tuple[str, str]:
     return texts, ", ".join(casts) or "null as __none"
 
 
-def _checks(col: Column) -> list[tuple[str, str]]:
+def _checks(col: Column, kind: str | None = None) -> list[tuple[str, str]]:
     """(condition, reason code) pairs: the row breaks the contract on ``col`` where the
-    SQL condition is true (NULL counts as false)."""
+    SQL condition is true (NULL counts as false). ``kind``: see :func:`native_kind`."""
+    if kind is not None:
+        return _native_checks(col, kind)
     c, v, num = _q(col.name), _v(col), _num(col)
     out = []
     if col.required:
@@ -229,6 +280,38 @@ def _checks(col: Column) -> list[tuple[str, str]]:
     return out
 
 
+def _native_checks(col: Column, kind: str) -> list[tuple[str, str]]:
+    """The checks of :func:`_checks`, in the same order, for a value of a Parquet type that
+    needs no parsing: a text value's other failures cannot happen to it."""
+    c, num, scaled = _q(col.name), _num(col), _scaled(col)
+    fast = f"abs({c}) < {_EXACT_DOUBLE}"
+    # a double below _EXACT_DOUBLE is compared as a double: its scale-10 value is the
+    # double rounded to 10 places, and its 4-place rounding is exact there (written as a
+    # product: round(c, 4) computes 10^4 with pow() for every row)
+    value = (f"case when {fast} then round({c} * 1e10) / 1e10 else {num} end"
+             if kind == "double" else num)
+    out = []
+    if col.required:
+        out.append((f"{c} is null", f"missing_required:{col.name}"))
+    if col.type == "int":  # an unsigned 64-bit value can be past BIGINT
+        out.append((f"{c} is not null and {_int(col)} is null", f"out_of_range:{col.name}"))
+    elif col.type == "decimal":
+        if kind == "double":  # NaN and infinities are not below anything: the text route
+            out.append((f"{c} is not null and not {fast} and {num} is null",
+                        f"not_a_number:{col.name}"))
+            out.append((f"case when {fast} then abs({c} - round({c} * 1e4) / 1e4) "
+                        f">= {_PRECISION} "
+                        f"when {num} is not null then {num} <> {scaled} end",
+                        f"too_precise:{col.name}"))
+        out.append((f"{num} is not null and try_cast({scaled} as "
+                    f"{RAW_TYPES['decimal']}) is null", f"out_of_range:{col.name}"))
+    if col.min is not None:
+        out.append((f"{value} < {col.min}", f"out_of_range:{col.name}"))
+    if col.max is not None:
+        out.append((f"{value} > {col.max}", f"out_of_range:{col.name}"))
+    return out
+
+
 def _json_array_checks(col: Column) -> list[tuple[str, str]]:
     v, items = _v(col), _items(col)
     out = [(f"{v} is not null and not coalesce({items} > 0, false)",
@@ -256,15 +339,16 @@ def _reasons_sql(checks: list[tuple[str, str]]) -> str:
     return f"case when not coalesce({broken}, false) then '' else concat_ws(';', {codes}) end"
 
 
-def _typed(col: Column) -> str:
-    """SQL turning a validated value into its raw type (from the prepared columns). It
+def _typed(col: Column, kind: str | None) -> str:
+    """SQL turning a validated value into its raw type (from the prepared columns; a text
+    column is typed from the source, see :func:`_checked`). It
     never fails, whatever the value: invalid rows get some value, which nothing uses."""
     c, v = _q(col.name), _v(col)
+    if kind == "boolean":
+        return c
     if col.type == "bool":
         return (f"case when lower({v}) in ({_lit(_BOOL_TRUE)}) then true "
                 f"when lower({v}) in ({_lit(_BOOL_FALSE)}) then false end")
-    if col.type == "string":
-        return f"nullif({c}, '')"
     if col.type in ("timestamp", "json_array"):
         return v
     if col.type == "decimal":
@@ -283,25 +367,31 @@ def _record_sql(dataset: Dataset) -> str:
             "end)::varchar")
 
 
-def validation_sql(dataset: Dataset) -> tuple[str, str | None]:
-    """(checked, duplicates) SQL over the registered Arrow table ``src_arrow``.
+def validation_sql(dataset: Dataset, native: dict[str, str] | None = None
+                   ) -> tuple[str, str | None]:
+    """(checked, duplicates) SQL over the registered Arrow table ``src_arrow``, whose
+    contract columns are text except those in ``native`` (see :func:`native_kinds`).
 
-    ``checked`` yields, for every row of ``src_arrow``, the columns that locate it
-    (``_LOCATION``), ``reasons`` (';'-separated codes, '' when valid), the typed values
-    and ``record`` (the original text, for rejected rows). ``duplicates`` (over ``checked``) lists
-    the rows to mark ``duplicate_key``: among otherwise valid rows of a business day, every
-    occurrence of a key after the first (file-name order, then row order). Only the few
-    keys that occur more than once are sorted.
+    ``checked`` yields, for every row of ``src_arrow``, its ``_pos``, ``reasons``
+    (';'-separated codes, '' when valid) and the typed values of the columns that are not
+    plain text (:func:`_checked` adds those and the location, from the source).
+    ``duplicates`` (over ``_checked``'s table) lists the ``_pos`` of the rows to mark
+    ``duplicate_key``: among otherwise valid rows of a business day, every occurrence of
+    a key after the first (file-name order, then row order). Only the few keys that
+    occur more than once are sorted.
     """
-    row_checks = [check for col in dataset.columns for check in _checks(col)]
+    native = native or {}
+    row_checks = [check for col in dataset.columns
+                  for check in _checks(col, native.get(col.name))]
     if dataset.at_least_one_of:
         cols = {c.name: c for c in dataset.columns}
         none = " and ".join(f"{_v(cols[c])} is null" for c in dataset.at_least_one_of)
         row_checks.append((none, "no_scores"))
-    texts, casts = _prepared(dataset)
-    # Only typed values (used for valid rows) and the original text as JSON (for rejected
-    # rows) are materialised: keeping every text column too would double the work.
-    typed = ", ".join(f"{_typed(c)} as {_q(c.name)}" for c in dataset.columns)
+    texts, casts = _prepared(dataset, native)
+    # Only typed values are materialised: text columns and the record of a rejected row
+    # come from the source (copying them through DuckDB would double the work).
+    typed = "".join(f", {_typed(c, native.get(c.name))} as {_q(c.name)}"
+                    for c in dataset.columns if c.type != "string")
     checked = f"""
         with texts as (select *, {texts} from src_arrow),
         prepared as (select *, {casts} from texts),
@@ -311,8 +401,7 @@ def validation_sql(dataset: Dataset) -> tuple[str, str | None]:
                      else {_reasons_sql(row_checks)} end as reasons
             from prepared
         )
-        select {', '.join(_LOCATION)}, reasons, {typed},
-            case when reasons <> '' then {_record_sql(dataset)} end as record
+        select _pos, reasons{typed}
         from flagged
     """
     if not dataset.unique_key:
@@ -325,7 +414,7 @@ def validation_sql(dataset: Dataset) -> tuple[str, str | None]:
             group by all having count(*) > 1
         ),
         ranked as (
-            select c._day, c._file_order, c._source_row,
+            select c._pos,
                    row_number() over (
                        partition by c._day, {', '.join(f'c.{_q(k)}' for k in dataset.key)}
                        order by c._file_order, c._source_row) as occurrence
@@ -333,14 +422,16 @@ def validation_sql(dataset: Dataset) -> tuple[str, str | None]:
                 on c._day is not distinct from r._day and {on}
             where c.reasons = ''
         )
-        select _day, _file_order, _source_row from ranked where occurrence > 1
+        select _pos from ranked where occurrence > 1
     """
     return checked, duplicates
 
 
 def _shape(table: pa.Table, dataset: Dataset, file: LandingFile, order: int,
            con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, list[str]]:
-    """Align a file's text columns with the contract: missing optional → null, extras → JSON."""
+    """Align a file's columns with the contract: missing optional → null (of no type yet,
+    see :func:`_align`), extras → JSON text; a column is text unless it can be validated
+    in its own type (:func:`native_kind`)."""
     present = table.column_names
     # JSON lines carry their own keys: a missing key is a row problem, not a file problem
     missing_required = ([c for c in dataset.required if c not in present]
@@ -356,10 +447,14 @@ def _shape(table: pa.Table, dataset: Dataset, file: LandingFile, order: int,
     extras = [c for c in present if c not in dataset.column_names and c not in _INTERNAL]
     n = table.num_rows
     cols = {}
-    for name in dataset.column_names:
-        cols[name] = table.column(name) if name in present else pa.nulls(n, pa.string())
+    for col in dataset.columns:
+        if col.name not in present:
+            cols[col.name] = pa.nulls(n)
+            continue
+        values = table.column(col.name)
+        cols[col.name] = values if native_kind(col, values.type) else to_text(values)
     if extras:
-        con.register("extra_tbl", table.select(extras))
+        con.register("extra_tbl", pa.table({e: to_text(table.column(e)) for e in extras}))
         pairs = ", ".join(f"'{e.replace(chr(39), chr(39) * 2)}', {_q(e)}" for e in extras)
         cols["_extra"] = con.sql(f"select json_object({pairs})::varchar as j "
                                  "from extra_tbl").to_arrow_table().column("j")
@@ -480,7 +575,7 @@ def ingest_partition(dataset: Dataset, files: list[LandingFile], lake: Lake,
 
 @dataclass
 class _ReadBatch:
-    """The files of a batch of days, read as text and aligned with the contract."""
+    """The files of a batch of days, read and aligned with the contract."""
     outcomes: dict[dt.date | None, list[FileOutcome]]
     source: pa.Table  # the rows of every readable file, in (day, file, row) order
 
@@ -491,10 +586,10 @@ READ_THREADS = 2
 
 
 def _read_file(file: LandingFile) -> tuple[tuple, pa.Table | FileRejected]:
-    """The file's version (sha256, size, ctime) and its text, or why it cannot be read."""
+    """The file's version (sha256, size, ctime) and its rows, or why it cannot be read."""
     version = file.version()
     try:
-        return version, read_as_text(file)
+        return version, read_file(file)
     except FileRejected as exc:
         return version, exc
 
@@ -523,7 +618,24 @@ def _read_batch(dataset: Dataset, files_by_day: dict[dt.date | None, list[Landin
             if table.num_rows == 0:
                 outcome.status, outcome.reason = "empty", "header only: the file holds no rows"
             shaped.append(table)
-    return _ReadBatch(outcomes, pa.concat_tables(shaped) if shaped else _empty_text(dataset))
+    source = pa.concat_tables(_align(dataset, shaped)) if shaped else _empty_text(dataset)
+    return _ReadBatch(outcomes, source.append_column(
+        "_pos", pa.array(np.arange(source.num_rows, dtype=np.int64))))
+
+
+def _align(dataset: Dataset, tables: list[pa.Table]) -> list[pa.Table]:
+    """One type per column across a batch's files: a column keeps its own type where every
+    file that has it has that type; otherwise it is text in all of them."""
+    for name in dataset.column_names:
+        types = {t.schema.field(name).type for t in tables} - {pa.null()}
+        target = types.pop() if len(types) == 1 else pa.string()
+        for i, t in enumerate(tables):
+            values = t.column(name)
+            if values.type != target:
+                values = (values.cast(target) if values.type == pa.null()
+                          else to_text(values))
+                tables[i] = t.set_column(t.schema.get_field_index(name), name, values)
+    return tables
 
 
 def _ingest_batches(dataset: Dataset, batches: list[dict[dt.date | None, list[LandingFile]]],
@@ -555,42 +667,32 @@ def _ingest_batches(dataset: Dataset, batches: list[dict[dt.date | None, list[La
 def _ingest_batch(dataset: Dataset, read: _ReadBatch, lake: Lake,
                   con: duckdb.DuckDBPyConnection) -> list[PartitionResult]:
     outcomes = read.outcomes
+    native = native_kinds(dataset, read.source.schema)
     con.register("src_arrow", read.source)
-    checked_sql, duplicates_sql = validation_sql(dataset)
+    checked_sql, duplicates_sql = validation_sql(dataset, native)
     # Arrow, not a DuckDB table: the valid rows go from here straight to Parquet, and
     # the summaries below scan it in place. Each row carries its own location columns:
     # DuckDB may return the rows of a parallel scan in another order than the source's.
-    checked = con.sql(checked_sql).to_arrow_table()
+    checked = _checked(dataset, read.source, con.sql(checked_sql).to_arrow_table())
+    con.unregister("src_arrow")
     con.register("checked", checked)
     if duplicates_sql:
-        record = (_record_sql(dataset).replace(RAW_LINE, "s." + RAW_LINE)
-                  .replace(LINE_ERROR, "s." + LINE_ERROR))
-        dupes = con.sql(f"""
-            select d._day, d._file_order, d._source_row, {record} as record
-            from ({duplicates_sql}) d
-            join src_arrow s on s._day is not distinct from d._day
-             and s._file_order = d._file_order and s._source_row = d._source_row
-        """).to_arrow_table()
-        if dupes.num_rows:
-            con.register("dupes", dupes)
-            checked = con.sql("""
-                select c.* replace (
-                    if(d._source_row is null, c.reasons, 'duplicate_key') as reasons,
-                    coalesce(d.record, c.record) as record)
-                from checked c left join dupes d
-                  on c._day is not distinct from d._day and c._file_order = d._file_order
-                 and c._source_row = d._source_row
-                order by c._day, c._file_order, c._source_row
-            """).to_arrow_table()
-            con.unregister("dupes")
+        dupes = con.sql(duplicates_sql).to_arrow_table().column("_pos")
+        if len(dupes):
+            duplicate = pc.is_in(checked.column("_pos"), value_set=dupes.combine_chunks())
+            checked = checked.set_column(
+                checked.schema.get_field_index("reasons"), "reasons",
+                pc.if_else(duplicate, "duplicate_key", checked.column("reasons")))
             con.unregister("checked")
             con.register("checked", checked)
-    con.unregister("src_arrow")
+    con.register("records", _records(dataset, read.source, checked, native, con))
     quarantine = con.sql("""
-        select _source_file as source_file, _source_row as source_row,
-               string_split(reasons, ';') as reasons, record, _day
-        from checked where reasons <> '' order by _day, _file_order, _source_row
+        select c._source_file as source_file, c._source_row as source_row,
+               string_split(c.reasons, ';') as reasons, r.record, c._day
+        from checked c join records r using (_pos)
+        order by c._day, c._file_order, c._source_row
     """).to_arrow_table()
+    con.unregister("records")
     loaded = dict(con.sql("""
         select _source_file, count(*) filter (where reasons = '') from checked group by 1
     """).fetchall())
@@ -618,7 +720,7 @@ def _ingest_batch(dataset: Dataset, read: _ReadBatch, lake: Lake,
     con.unregister("checked")
 
     valid = pc.equal(checked.column("reasons"), "")
-    raw = _in_source_order(checked if pc.all(valid).as_py() else checked.filter(valid))
+    raw = checked if pc.all(valid).as_py() else checked.filter(valid)
     raw_days = raw.column("_day").to_numpy()
     raw = raw.select([*dataset.column_names, "_extra", "_source_file", "_source_row"])
     staged_root = lake.staging_dir(dataset.name)
@@ -664,23 +766,50 @@ def _ingest_batch(dataset: Dataset, read: _ReadBatch, lake: Lake,
     return results
 
 
+def _checked(dataset: Dataset, source: pa.Table, result: pa.Table) -> pa.Table:
+    """The validation's ``result`` beside the source's location and text columns, row for
+    row (a text column is typed by taking an empty value as missing)."""
+    result = _in_source_order(result)
+    cols = {name: source.column(name) for name in _LOCATION}
+    cols["reasons"] = result.column("reasons")
+    for col in dataset.columns:
+        if col.type != "string":
+            cols[col.name] = result.column(col.name)
+            continue
+        text = source.column(col.name)
+        empty = pc.equal(pc.binary_length(text), 0)
+        cols[col.name] = (pc.if_else(empty, pa.scalar(None, text.type), text)
+                          if pc.any(empty).as_py() else text)
+    return pa.table(cols)
+
+
+def _records(dataset: Dataset, source: pa.Table, checked: pa.Table, native: dict[str, str],
+             con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """``_pos`` and ``record`` of every rejected row: the row as read, as JSON text (the
+    columns kept in their own type are written as :func:`to_text` does for every row of
+    a Parquet file read as text)."""
+    rejected = source.take(checked.filter(pc.not_equal(checked.column("reasons"), ""))
+                           .column("_pos"))
+    for name in native:
+        rejected = rejected.set_column(rejected.schema.get_field_index(name), name,
+                                       to_text(rejected.column(name)))
+    con.register("rejected", rejected)
+    try:
+        return con.sql(f"select _pos, {_record_sql(dataset)} as record "
+                       "from rejected").to_arrow_table()
+    finally:
+        con.unregister("rejected")
+
+
 def _in_source_order(table: pa.Table) -> pa.Table:
-    """``table`` in (day, file, row) order, so that each day is a slice. The validation
-    connection keeps the source's order (see :func:`_validation_connection`), but that is
-    a setting of DuckDB's, not a promise of SQL: checking costs a few vector comparisons,
-    sorting about a tenth of the query."""
-    if table.num_rows < 2:
+    """``table`` in the source's (day, file, row) order, row for row. The validation
+    connection keeps the source's order (see :func:`_validation_connection`),
+    but that is a setting of DuckDB's, not a promise of SQL: checking costs a vector
+    comparison, sorting about a tenth of the query."""
+    pos = table.column("_pos").to_numpy()
+    if (pos[1:] > pos[:-1]).all():
         return table
-    day = pc.fill_null(pc.cast(table.column("_day"), pa.int32()), 0).to_numpy()
-    order = table.column("_file_order").to_numpy()
-    row = table.column("_source_row").to_numpy()
-    same_day, same_file = day[1:] == day[:-1], order[1:] == order[:-1]
-    ascending = (day[1:] > day[:-1]) | same_day & (
-        (order[1:] > order[:-1]) | same_file & (row[1:] > row[:-1]))
-    if ascending.all():
-        return table
-    return table.sort_by([("_day", "ascending"), ("_file_order", "ascending"),
-                          ("_source_row", "ascending")])
+    return table.sort_by("_pos")
 
 
 def _write_raw(rows: pa.Table, path: Path) -> Path:

@@ -150,14 +150,22 @@ def read_as_text(file: LandingFile) -> pa.Table:
     Raises :class:`FileRejected` with a reason an operator understands when the file as a
     whole cannot be read.
     """
+    table = read_file(file)
+    if not file.path.name.lower().endswith(".parquet"):
+        return table
+    return pa.table({n: to_text(table.column(n)) for n in table.column_names})
+
+
+def read_file(file: LandingFile) -> pa.Table:
+    """As :func:`read_as_text`, except that a Parquet file's columns keep their own types
+    (ingest validates numbers as they are, and writes text only for rejected rows)."""
     name = file.path.name.lower()
     if file.size == 0:
         raise FileRejected("empty_file", f"{file.rel_path} is empty (0 bytes)")
     try:
         if name.endswith(".parquet"):
             table = pq.read_table(file.path)
-            table = table.rename_columns(_normalise_names(table.column_names, file.rel_path))
-            return pa.table({n: _to_text(table.column(n)) for n in table.column_names})
+            return table.rename_columns(_normalise_names(table.column_names, file.rel_path))
         if name.endswith((".csv", ".csv.gz")):
             return _read_csv(file)
         if name.endswith((".jsonl", ".jsonl.gz")):
@@ -447,7 +455,8 @@ def _read_jsonl_with_duckdb(path: Path, data: bytes) -> pa.Table | None:
     return _as_read({k: table.column(k).cast(pa.string()) for k in keys}, table.num_rows)
 
 
-def _to_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
+def to_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A column of a Parquet file as the text a CSV export would hold."""
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
         return col.cast(pa.string())
     if pa.types.is_timestamp(col.type):

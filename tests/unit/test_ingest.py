@@ -131,6 +131,32 @@ def test_parquet_files_are_read_with_their_native_types(landing: Path, tmp_path:
     assert float(_raw(lake)[0]["net_amount"]) == pytest.approx(9.9)
 
 
+def test_files_of_one_batch_with_different_column_types_are_validated_as_text(
+        landing: Path, tmp_path: Path) -> None:
+    """A batch is validated in one query: a column that is a double in one file, an integer
+    in another and text in a third is validated as text in all of them; a column one
+    Parquet file lacks takes the other files' type."""
+    lake = Lake(tmp_path / "lake")
+    base = {"transaction_id": ["T1"], "line_number": [1], "store_id": ["S001"],
+            "transaction_ts": ["2026-03-01T10:00:00"], "product_id": ["P1"]}
+    pq.write_table(pa.table({**base, "quantity": [2.0], "net_amount": [9.9],
+                             "unit_price": [4.95]}),
+                   landing / "pos" / "transactions" / "2026-03-01_a.parquet")
+    pq.write_table(pa.table({**base, "transaction_id": ["T2"], "quantity": pa.array([3]),
+                             "net_amount": [1.23456]}),  # too precise, as a double
+                   landing / "pos" / "transactions" / "2026-03-01_b.parquet")
+    _write(landing, "2026-03-01_c.csv", HEADER + "\n" + _line("T3", quantity="4") + "\n")
+    result = _ingest(landing, lake)
+    assert (result.rows_read, result.rows_loaded) == (3, 2)
+    rows = {r["transaction_id"]: r for r in _raw(lake)}
+    assert {t: float(r["quantity"]) for t, r in rows.items()} == {"T1": 2.0, "T3": 4.0}
+    assert float(rows["T1"]["unit_price"]) == 4.95 and rows["T1"]["_source_row"] == 1
+    (bad,) = _quarantine(lake)
+    assert bad["reasons"] == ["too_precise:net_amount"]
+    assert json.loads(bad["record"])["net_amount"] == "1.23456"
+    assert json.loads(bad["record"])["quantity"] == "3"
+
+
 @pytest.mark.parametrize("name, content, reason", [
     ("2026-03-01_empty.csv", b"", "empty_file"),
     ("2026-03-01_latin1.csv", (HEADER + "\n" + _line("T1", payment_method="caf\xe9")
