@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from .contract import RAW_TYPES, Column, Dataset
 from .lake import Lake, partition_name
-from .landing import LINE_ERROR, RAW_LINE, FileRejected, LandingFile, read_file, to_text
+from .landing import LINE_ERROR, RAW_LINE, FileRejected, LandingFile, read_file, to_text, unreadable
 
 # A batch holds about this much landing data (measured: peak RSS about 25x the batch's
 # CSV bytes), and DuckDB spills past its limit instead of growing.
@@ -115,15 +115,12 @@ _INTERNAL = {LINE_ERROR, RAW_LINE, "_line_number"}
 # (``_pos`` is the row's place in its batch).
 _LOCATION = ("_pos", "_day", "_file_order", "_source_row", "_source_file", "_extra")
 
-# Below this size a double's shortest decimal form, rounded to 4 places, is what DuckDB's
-# cast gives (the product by 10^4 is exact to well under half a unit), so a Parquet double
-# is checked without being written out and parsed; larger ones (rare, and mostly out of
-# the raw range) take the text route.
+# A double is "clean" when it is the double nearest to a value of 4 decimal places and
+# below this size, where two such values are never nearest to one double: it is then that
+# value exactly (the text Arrow writes for it), and DuckDB's cast gives it. Any other double
+# (binary noise, too many places, huge, NaN) takes the text route: its shortest decimal
+# form is written out and parsed, as for a CSV value.
 _EXACT_DOUBLE = "1e11"
-# A double is "too precise" when it lies this far from its 4-place rounding: the text
-# route's test (the value rounded to 10 places differs from it rounded to 4), which lets
-# binary noise such as 0.1 + 0.2 = 0.30000000000000004 through.
-_PRECISION = "5e-11"
 
 
 def native_kind(col: Column, type_: pa.DataType) -> str | None:
@@ -195,14 +192,13 @@ def _trimmed(c: str) -> str:
 
 
 def _as_decimal(col: Column, kind: str | None, scale: int) -> str:
-    """The value at ``scale`` places as DECIMAL(38, scale), NULL when not a number. A
-    double's scale-10 value is only needed (and only computed) past ``_EXACT_DOUBLE``."""
+    """The value at ``scale`` places as DECIMAL(38, scale), NULL when not a number."""
     c, target = _q(col.name), f"decimal(38,{scale})"
     if kind == "integer":
         return f"try_cast({c} as {target})"
     if kind == "double":
-        fast = f"{c}::{target}" if scale == 4 else "null"
-        return (f"case when abs({c}) < {_EXACT_DOUBLE} then {fast} "
+        clean = f"abs({c}) < {_EXACT_DOUBLE} and {c} = round({c} * 1e4) / 1e4"
+        return (f"case when {clean} then {c}::decimal(38,4)::{target} "
                 f"else try_cast({c}::varchar as {target}) end")
     return f"try_cast({_v(col)} as {target})"
 
@@ -247,12 +243,7 @@ def _checks(col: Column, kind: str | None = None) -> list[tuple[str, str]]:
         out.append((f"{v} is not null and {_int(col)} is null "
                     f"and regexp_full_match({c}, '{_INT}')", f"out_of_range:{col.name}"))
     elif col.type == "decimal":
-        out.append((f"{v} is not null and {num} is null", f"not_a_number:{col.name}"))
-        # the CASE keeps values too wide for scale 10 out of the comparison
-        out.append((f"case when {num} is not null then {num} <> {_scaled(col)} end",
-                    f"too_precise:{col.name}"))
-        out.append((f"{num} is not null and try_cast({_scaled(col)} as "
-                    f"{RAW_TYPES['decimal']}) is null", f"out_of_range:{col.name}"))
+        out += _decimal_checks(col, v)
     elif col.type == "bool":
         out.append((f"{v} is not null and lower({v}) not in ({_lit(_BOOL_TRUE + _BOOL_FALSE)})",
                     f"not_a_boolean:{col.name}"))
@@ -280,35 +271,39 @@ def _checks(col: Column, kind: str | None = None) -> list[tuple[str, str]]:
     return out
 
 
+def _decimal_checks(col: Column, value: str) -> list[tuple[str, str]]:
+    """A decimal's checks, from its prepared values; ``value`` is NULL when it is missing."""
+    num, scaled = _num(col), _scaled(col)
+    return [
+        (f"{value} is not null and {num} is null", f"not_a_number:{col.name}"),
+        # The scale-4 value is widened to compare. The CASE keeps values too wide for scale
+        # 10 out, and try_cast the ones DuckDB lets through: it parses '1.2e+28' as a
+        # DECIMAL(38,10) it cannot hold, and widening that errors (it crashed ingest).
+        (f"case when {num} is not null then {num} <> try_cast({scaled} as decimal(38,10)) end",
+         f"too_precise:{col.name}"),
+        (f"{num} is not null and try_cast({scaled} as {RAW_TYPES['decimal']}) is null",
+         f"out_of_range:{col.name}"),
+    ]
+
+
 def _native_checks(col: Column, kind: str) -> list[tuple[str, str]]:
     """The checks of :func:`_checks`, in the same order, for a value of a Parquet type that
     needs no parsing: a text value's other failures cannot happen to it."""
-    c, num, scaled = _q(col.name), _num(col), _scaled(col)
-    fast = f"abs({c}) < {_EXACT_DOUBLE}"
-    # a double below _EXACT_DOUBLE is compared as a double: its scale-10 value is the
-    # double rounded to 10 places, and its 4-place rounding is exact there (written as a
-    # product: round(c, 4) computes 10^4 with pow() for every row)
-    value = (f"case when {fast} then round({c} * 1e10) / 1e10 else {num} end"
-             if kind == "double" else num)
+    c, num = _q(col.name), _num(col)
     out = []
     if col.required:
         out.append((f"{c} is null", f"missing_required:{col.name}"))
     if col.type == "int":  # an unsigned 64-bit value can be past BIGINT
         out.append((f"{c} is not null and {_int(col)} is null", f"out_of_range:{col.name}"))
-    elif col.type == "decimal":
-        if kind == "double":  # NaN and infinities are not below anything: the text route
-            out.append((f"{c} is not null and not {fast} and {num} is null",
-                        f"not_a_number:{col.name}"))
-            out.append((f"case when {fast} then abs({c} - round({c} * 1e4) / 1e4) "
-                        f">= {_PRECISION} "
-                        f"when {num} is not null then {num} <> {scaled} end",
-                        f"too_precise:{col.name}"))
-        out.append((f"{num} is not null and try_cast({scaled} as "
-                    f"{RAW_TYPES['decimal']}) is null", f"out_of_range:{col.name}"))
+    elif col.type == "decimal":  # (only a double can fail the first two)
+        out += _decimal_checks(col, c)
+    elif col.type == "date":  # Arrow writes a date past the years ±32767 as no date
+        out.append((f"{c} is not null and not {c} between '32768-01-01 (BC)'::date "
+                    "and '32767-12-31'::date", f"bad_date:{col.name}"))
     if col.min is not None:
-        out.append((f"{value} < {col.min}", f"out_of_range:{col.name}"))
+        out.append((f"{num} < {col.min}", f"out_of_range:{col.name}"))
     if col.max is not None:
-        out.append((f"{value} > {col.max}", f"out_of_range:{col.name}"))
+        out.append((f"{num} > {col.max}", f"out_of_range:{col.name}"))
     return out
 
 
@@ -447,14 +442,18 @@ def _shape(table: pa.Table, dataset: Dataset, file: LandingFile, order: int,
     extras = [c for c in present if c not in dataset.column_names and c not in _INTERNAL]
     n = table.num_rows
     cols = {}
-    for col in dataset.columns:
-        if col.name not in present:
-            cols[col.name] = pa.nulls(n)
-            continue
-        values = table.column(col.name)
-        cols[col.name] = values if native_kind(col, values.type) else to_text(values)
+    try:  # a Parquet file's columns become text here: its strings may not be UTF-8
+        for col in dataset.columns:
+            if col.name not in present:
+                cols[col.name] = pa.nulls(n)
+                continue
+            values = table.column(col.name)
+            cols[col.name] = values if native_kind(col, values.type) else to_text(values)
+        extra_text = pa.table({e: to_text(table.column(e)) for e in extras})
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise unreadable(file, exc) from exc
     if extras:
-        con.register("extra_tbl", pa.table({e: to_text(table.column(e)) for e in extras}))
+        con.register("extra_tbl", extra_text)
         pairs = ", ".join(f"'{e.replace(chr(39), chr(39) * 2)}', {_q(e)}" for e in extras)
         cols["_extra"] = con.sql(f"select json_object({pairs})::varchar as j "
                                  "from extra_tbl").to_arrow_table().column("j")
@@ -685,7 +684,11 @@ def _ingest_batch(dataset: Dataset, read: _ReadBatch, lake: Lake,
                 pc.if_else(duplicate, "duplicate_key", checked.column("reasons")))
             con.unregister("checked")
             con.register("checked", checked)
-    con.register("records", _records(dataset, read.source, checked, native, con))
+    valid = pc.equal(checked.column("reasons"), "")
+    all_valid = pc.all(valid).as_py() is not False  # True, or None for no rows
+    rejected = (checked.column("_pos").slice(0, 0) if all_valid
+                else checked.filter(pc.invert(valid)).column("_pos"))
+    con.register("records", _records(dataset, read.source, rejected, native, con))
     quarantine = con.sql("""
         select c._source_file as source_file, c._source_row as source_row,
                string_split(c.reasons, ';') as reasons, r.record, c._day
@@ -719,25 +722,32 @@ def _ingest_batch(dataset: Dataset, read: _ReadBatch, lake: Lake,
         """).fetchall())
     con.unregister("checked")
 
-    valid = pc.equal(checked.column("reasons"), "")
-    raw = checked if pc.all(valid).as_py() else checked.filter(valid)
+    raw = checked if all_valid else checked.filter(valid)
     raw_days = raw.column("_day").to_numpy()
     raw = raw.select([*dataset.column_names, "_extra", "_source_file", "_source_row"])
     staged_root = lake.staging_dir(dataset.name)
-    results = []
+
+    def finish(day: dt.date | None, rows: pa.Table, q_day: pa.Table,
+               day_outcomes: list[FileOutcome]) -> PartitionResult:
+        """Write one day's raw file, swap it and the quarantine in, and record the files."""
+        path = _write_raw(rows, staged_root / "raw_files" / f"{partition_name(day)}.parquet")
+        lake.swap_in_file(lake.raw(dataset.name), day, path, staged_root)
+        if q_day.num_rows:
+            lake.write_partition(lake.quarantine(dataset.name), day, q_day, staged_root)
+        else:  # no empty files: a day's quarantine holds rows, or is not there
+            lake.drop_partition(lake.quarantine(dataset.name), day)
+        ledger = _ledger_path(lake, dataset, day)
+        _write_ledger(ledger, dataset, day, _read_ledger(ledger), day_outcomes)
+        return PartitionResult(dataset.name, day, day_outcomes,
+                               reason_counts={code: n for d, code, n in reasons if d == day},
+                               unknown_values=unknown.get(day, {}),
+                               duplicate_keys_kept=int(kept_dupes.get(day, 0)))
+
     try:
-        # Arrow's Parquet writer runs outside the GIL: the days are written side by side
-        # while the loop below swaps them in, in order.
+        # Arrow's Parquet writer and the file system calls run outside the GIL: the days
+        # are finished side by side (a day's files are swapped in before its ledger).
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as writers:
-            written = {}
-            for day in outcomes:
-                rows = raw
-                if day is not None:
-                    at = np.datetime64(day, "D")
-                    lo, hi = (np.searchsorted(raw_days, at, side) for side in ("left", "right"))
-                    rows = raw.slice(lo, hi - lo)
-                path = staged_root / "raw_files" / f"{partition_name(day)}.parquet"
-                written[day] = writers.submit(_write_raw, rows, path)
+            finishing = []
             for day, day_outcomes in outcomes.items():
                 for o in day_outcomes:
                     if o.status == "rejected":
@@ -747,17 +757,14 @@ def _ingest_batch(dataset: Dataset, read: _ReadBatch, lake: Lake,
                     if o.rows_quarantined and o.status != "empty":
                         o.status = "loaded_with_quarantine"
                         o.reason = f"{o.rows_quarantined} row(s) quarantined"
+                rows = raw
+                if day is not None:
+                    at = np.datetime64(day, "D")
+                    lo, hi = (np.searchsorted(raw_days, at, side) for side in ("left", "right"))
+                    rows = raw.slice(lo, hi - lo)
                 q_day = _rows_of_day(quarantine, day).drop(["_day"]).cast(QUARANTINE_SCHEMA)
-                lake.swap_in_file(lake.raw(dataset.name), day, written[day].result(),
-                                  staged_root)
-                lake.write_partition(lake.quarantine(dataset.name), day, q_day, staged_root)
-                path = _ledger_path(lake, dataset, day)
-                _write_ledger(path, dataset, day, _read_ledger(path), day_outcomes)
-                results.append(PartitionResult(
-                    dataset.name, day, day_outcomes,
-                    reason_counts={code: n for d, code, n in reasons if d == day},
-                    unknown_values=unknown.get(day, {}),
-                    duplicate_keys_kept=int(kept_dupes.get(day, 0))))
+                finishing.append(writers.submit(finish, day, rows, q_day, day_outcomes))
+            results = [f.result() for f in finishing]
     finally:
         # only this batch's folder: another run may be staging days of the same dataset
         shutil.rmtree(staged_root, ignore_errors=True)
@@ -783,13 +790,14 @@ def _checked(dataset: Dataset, source: pa.Table, result: pa.Table) -> pa.Table:
     return pa.table(cols)
 
 
-def _records(dataset: Dataset, source: pa.Table, checked: pa.Table, native: dict[str, str],
-             con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """``_pos`` and ``record`` of every rejected row: the row as read, as JSON text (the
-    columns kept in their own type are written as :func:`to_text` does for every row of
-    a Parquet file read as text)."""
-    rejected = source.take(checked.filter(pc.not_equal(checked.column("reasons"), ""))
-                           .column("_pos"))
+def _records(dataset: Dataset, source: pa.Table, positions: pa.ChunkedArray,
+             native: dict[str, str], con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """``_pos`` and ``record`` of the rejected rows at ``positions``: the row as read, as
+    JSON text (a column kept in its own type is written as :func:`to_text` writes every
+    column of a Parquet file read as text)."""
+    if not len(positions):
+        return pa.table({"_pos": pa.array([], pa.int64()), "record": pa.array([], pa.string())})
+    rejected = source.take(positions)
     for name in native:
         rejected = rejected.set_column(rejected.schema.get_field_index(name), name,
                                        to_text(rejected.column(name)))
@@ -816,12 +824,16 @@ def _write_raw(rows: pa.Table, path: Path) -> Path:
     """One raw partition's file. Decimals are stored as 64-bit integers, as DuckDB does;
     a column keeps its dictionary only while that stays small (codes, stores, products),
     since ids and timestamps hardly repeat (smaller and faster: 11 vs 16 MiB a month of
-    till lines); the row numbers, which count up, are stored as deltas."""
+    till lines); the row numbers, which count up, are stored as deltas. Text columns get
+    no min/max statistics: nothing filters on them (staging selects days by folder), and
+    computing them took a sixth of the writer's time."""
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(rows, path, compression="zstd", store_decimal_as_integer=True,
                    dictionary_pagesize_limit=32 * 2**10,
                    use_dictionary=[c for c in rows.column_names if c != "_source_row"],
-                   column_encoding={"_source_row": "DELTA_BINARY_PACKED"})
+                   column_encoding={"_source_row": "DELTA_BINARY_PACKED"},
+                   write_statistics=[f.name for f in rows.schema
+                                     if not pa.types.is_string(f.type)])
     return path
 
 

@@ -100,6 +100,17 @@ class Lake:
         swap_in(staged, target)
         return target
 
+    def drop_partition(self, area: Path, business_date: dt.date | None) -> None:
+        """Remove the partition's folder, if there is one, in one rename: a reader sees
+        the old day or none (the hidden name is outside the ``business_date=*`` globs)."""
+        target = area / partition_name(business_date)
+        old = target.with_name(f".old-{target.name}-{uuid.uuid4().hex}")
+        try:
+            os.rename(target, old)
+        except FileNotFoundError:
+            return
+        shutil.rmtree(old)
+
     @staticmethod
     def write_file_atomically(table: pa.Table, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

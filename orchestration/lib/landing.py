@@ -173,7 +173,7 @@ def read_file(file: LandingFile) -> pa.Table:
     except FileRejected:
         raise
     except (pa.ArrowInvalid, gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        raise FileRejected(_classify(name, str(exc)), f"{file.rel_path}: {_explain(exc)}") from exc
+        raise unreadable(file, exc) from exc
     raise FileRejected("unsupported_format", f"{file.rel_path}: unsupported file type")
 
 
@@ -456,13 +456,24 @@ def _read_jsonl_with_duckdb(path: Path, data: bytes) -> pa.Table | None:
 
 
 def to_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    """A column of a Parquet file as the text a CSV export would hold."""
+    """A column of a Parquet file as the text a CSV export would hold (a list or a
+    structure as JSON). Raises ArrowInvalid for bytes that are not UTF-8."""
+    if pa.types.is_nested(col.type):
+        return pa.chunked_array([pa.array(
+            [None if v is None else json.dumps(v, default=str) for v in col.to_pylist()],
+            pa.string())])
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
         return col.cast(pa.string())
     if pa.types.is_timestamp(col.type):
         fmt = "%Y-%m-%dT%H:%M:%S" + ("%z" if col.type.tz else "")
         return pc.strftime(col, format=fmt)
     return col.cast(pa.string())
+
+
+def unreadable(file: LandingFile, exc: Exception) -> FileRejected:
+    """Why a file whose content Arrow could not read (or turn into text) is rejected."""
+    return FileRejected(_classify(file.path.name.lower(), str(exc)),
+                        f"{file.rel_path}: {_explain(exc)}")
 
 
 def _classify(name: str, message: str) -> str:

@@ -157,6 +157,30 @@ def test_files_of_one_batch_with_different_column_types_are_validated_as_text(
     assert json.loads(bad["record"])["quantity"] == "3"
 
 
+def test_a_parquet_file_whose_text_is_not_utf8_is_rejected_and_a_nested_extra_kept(
+        landing: Path, tmp_path: Path) -> None:
+    """Parquet text columns become text when the batch is shaped: bytes that are not UTF-8
+    reject that file (not the run), and a list column is kept as JSON."""
+    lake = Lake(tmp_path / "lake")
+    base = {"transaction_id": ["T1"], "line_number": [1], "transaction_ts": ["2026-03-01T10:00:00"],
+            "product_id": ["P1"], "quantity": [2.0], "net_amount": [9.9]}
+    folder = landing / "pos" / "transactions"
+    pq.write_table(pa.table({**base, "store_id": pa.array([b"\xff"], pa.binary())}),
+                   folder / "2026-03-01_a.parquet")
+    pq.write_table(pa.table({**base, "transaction_id": ["T2"], "store_id": ["S001"],
+                             "tags": pa.array([["new", "promo"]])}),
+                   folder / "2026-03-01_b.parquet")
+    result = _ingest(landing, lake)
+    by_file = {f.path: f for f in result.files}
+    bad = by_file["pos/transactions/2026-03-01_a.parquet"]
+    assert bad.status == "rejected" and bad.reason.startswith("undecodable_bytes: ")
+    assert "2026-03-01_a.parquet" in bad.reason
+    (row,) = _raw(lake)
+    assert row["transaction_id"] == "T2"
+    assert json.loads(json.loads(row["_extra"])["tags"]) == ["new", "promo"]
+    assert by_file["pos/transactions/2026-03-01_b.parquet"].drift_columns == ["tags"]
+
+
 @pytest.mark.parametrize("name, content, reason", [
     ("2026-03-01_empty.csv", b"", "empty_file"),
     ("2026-03-01_latin1.csv", (HEADER + "\n" + _line("T1", payment_method="caf\xe9")
@@ -213,6 +237,22 @@ def test_same_files_again_is_a_no_op_and_a_corrected_file_replaces_its_rows(
     ).fetchall()
     assert ("pos/transactions/2026-03-01.csv", "superseded", False) in ledger
     assert sum(1 for _, _, current in ledger if current) == 2
+
+
+def test_a_corrected_file_takes_its_rows_out_of_quarantine(landing: Path, tmp_path: Path) -> None:
+    """A day's quarantine folder holds rows or is not there: when the corrected file has no
+    invalid row left, the folder goes in one rename, and the lake still reconciles."""
+    lake = Lake(tmp_path / "lake")
+    _write(landing, "2026-03-01.csv", "\n".join([HEADER, _line("T1", quantity="x")]) + "\n")
+    assert _ingest(landing, lake).rows_quarantined == 1
+    folder = lake.quarantine("pos_transactions") / f"business_date={DAY}"
+    assert [r["reasons"] for r in _quarantine(lake)] == [["not_a_number:quantity"]]
+
+    _write(landing, "2026-03-01.csv", "\n".join([HEADER, _line("T1")]) + "\n")
+    assert _ingest(landing, lake).rows_quarantined == 0
+    assert not folder.exists() and list(folder.parent.iterdir()) == []
+    assert [r["transaction_id"] for r in _raw(lake)] == ["T1"]
+    assert reconcile(lake, POS_TRANSACTIONS, [DAY]) == (1, [])
 
 
 def _count_hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
