@@ -10,8 +10,9 @@ Generates POS files with the project's generator (members scaled to reach about
 
 - reference: ``COPY (SELECT *, <day from the file name> FROM read_csv/read_parquet(...))
   TO ... (FORMAT parquet, PARTITION_BY (business_date))`` in DuckDB;
-- ours: the ingest library (read as text, validate every row against the contract,
-  quarantine, ledger, atomic partition swaps), in a child process so its peak RSS is its own;
+- ours: the ingest library (read the files, Parquet numbers and dates in their own type and
+  the rest as text; validate every row against the contract; quarantine, ledger, atomic
+  partition swaps), in a child process so its peak RSS is its own;
 - with ``--dagster``: the `pos_transactions` asset through Dagster (one single-run backfill
   over the year, events recorded in a temporary SQLite instance).
 
