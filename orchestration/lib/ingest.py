@@ -335,9 +335,9 @@ def _reasons_sql(checks: list[tuple[str, str]]) -> str:
 
 
 def _typed(col: Column, kind: str | None) -> str:
-    """SQL turning a validated value into its raw type (from the prepared columns; a text
-    column is typed from the source, see :func:`_checked`). It
-    never fails, whatever the value: invalid rows get some value, which nothing uses."""
+    """SQL turning a validated value into its raw type, from the prepared columns (a text
+    column is taken from the source instead, see :func:`_checked`). It never fails,
+    whatever the value: invalid rows get some value, which nothing uses."""
     c, v = _q(col.name), _v(col)
     if kind == "boolean":
         return c
@@ -670,8 +670,8 @@ def _ingest_batch(dataset: Dataset, read: _ReadBatch, lake: Lake,
     con.register("src_arrow", read.source)
     checked_sql, duplicates_sql = validation_sql(dataset, native)
     # Arrow, not a DuckDB table: the valid rows go from here straight to Parquet, and
-    # the summaries below scan it in place. Each row carries its own location columns:
-    # DuckDB may return the rows of a parallel scan in another order than the source's.
+    # the summaries below scan it in place. Each row carries its place in the source
+    # (``_pos``): DuckDB may return a parallel scan's rows in another order.
     checked = _checked(dataset, read.source, con.sql(checked_sql).to_arrow_table())
     con.unregister("src_arrow")
     con.register("checked", checked)
