@@ -153,7 +153,10 @@ def read_as_text(file: LandingFile) -> pa.Table:
     table = read_file(file)
     if not file.path.name.lower().endswith(".parquet"):
         return table
-    return pa.table({n: to_text(table.column(n)) for n in table.column_names})
+    try:
+        return pa.table({n: to_text(table.column(n)) for n in table.column_names})
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise unreadable(file, exc) from exc
 
 
 def read_file(file: LandingFile) -> pa.Table:

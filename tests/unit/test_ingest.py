@@ -16,7 +16,7 @@ from orchestration.lib import landing as landing_module
 from orchestration.lib.contract import CRM_MEMBERS, POS_TRANSACTIONS
 from orchestration.lib.ingest import ingest_partition, preview_rows
 from orchestration.lib.lake import Lake
-from orchestration.lib.landing import LandingFile, discover
+from orchestration.lib.landing import FileRejected, LandingFile, discover, read_as_text
 from orchestration.lib.landing_state import stale_partitions
 from orchestration.lib.reconcile import reconcile
 
@@ -179,6 +179,8 @@ def test_a_parquet_file_whose_text_is_not_utf8_is_rejected_and_a_nested_extra_ke
     assert row["transaction_id"] == "T2"
     assert json.loads(json.loads(row["_extra"])["tags"]) == ["new", "promo"]
     assert by_file["pos/transactions/2026-03-01_b.parquet"].drift_columns == ["tags"]
+    with pytest.raises(FileRejected, match="undecodable_bytes|could not be read"):
+        read_as_text(discover(landing, POS_TRANSACTIONS)[0])
 
 
 @pytest.mark.parametrize("name, content, reason", [
