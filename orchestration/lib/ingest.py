@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from .contract import RAW_TYPES, Column, Dataset
 from .lake import Lake, partition_name
-from .landing import LINE_ERROR, RAW_LINE, FileRejected, LandingFile, read_file, to_text, unreadable
+from .landing import LINE_ERROR, RAW_LINE, FileRejected, LandingFile, file_text, read_file, to_text
 
 # A batch holds about this much landing data (measured: peak RSS about 25x the batch's
 # CSV bytes), and DuckDB spills past its limit instead of growing.
@@ -111,8 +111,8 @@ class PartitionResult:
 
 
 _INTERNAL = {LINE_ERROR, RAW_LINE, "_line_number"}
-# Where a row comes from: set when files are read, carried through validation unchanged
-# (``_pos`` is the row's place in its batch).
+# Where a row comes from: set when files are read, and put beside the validation's result
+# by ``_pos``, the row's place in its batch (see _checked).
 _LOCATION = ("_pos", "_day", "_file_order", "_source_row", "_source_file", "_extra")
 
 # A double is "clean" when it is the double nearest to a value of 4 decimal places and
@@ -442,16 +442,14 @@ def _shape(table: pa.Table, dataset: Dataset, file: LandingFile, order: int,
     extras = [c for c in present if c not in dataset.column_names and c not in _INTERNAL]
     n = table.num_rows
     cols = {}
-    try:  # a Parquet file's columns become text here: its strings may not be UTF-8
-        for col in dataset.columns:
-            if col.name not in present:
-                cols[col.name] = pa.nulls(n)
-                continue
-            values = table.column(col.name)
-            cols[col.name] = values if native_kind(col, values.type) else to_text(values)
-        extra_text = pa.table({e: to_text(table.column(e)) for e in extras})
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise unreadable(file, exc) from exc
+    # a Parquet file's columns become text here (file_text rejects text that is not UTF-8)
+    for col in dataset.columns:
+        if col.name not in present:
+            cols[col.name] = pa.nulls(n)
+            continue
+        values = table.column(col.name)
+        cols[col.name] = values if native_kind(col, values.type) else file_text(file, values)
+    extra_text = pa.table({e: file_text(file, table.column(e)) for e in extras})
     if extras:
         con.register("extra_tbl", extra_text)
         pairs = ", ".join(f"'{e.replace(chr(39), chr(39) * 2)}', {_q(e)}" for e in extras)

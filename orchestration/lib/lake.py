@@ -47,10 +47,16 @@ def swap_in(staged: Path, target: Path) -> None:
     if _exchange(staged, target):
         shutil.rmtree(staged)  # now holds the old version
         return
-    old = target.with_name(f".old-{target.name}-{uuid.uuid4().hex}")
+    old = _aside(target)
     os.rename(target, old)
     os.rename(staged, target)
     shutil.rmtree(old)
+
+
+def _aside(target: Path) -> Path:
+    """A hidden name beside ``target`` for its old version while it is removed: outside
+    the ``business_date=*`` globs readers use."""
+    return target.with_name(f".old-{target.name}-{uuid.uuid4().hex}")
 
 
 def partition_name(business_date: dt.date | None) -> str:
@@ -102,9 +108,9 @@ class Lake:
 
     def drop_partition(self, area: Path, business_date: dt.date | None) -> None:
         """Remove the partition's folder, if there is one, in one rename: a reader sees
-        the old day or none (the hidden name is outside the ``business_date=*`` globs)."""
+        the old day or none."""
         target = area / partition_name(business_date)
-        old = target.with_name(f".old-{target.name}-{uuid.uuid4().hex}")
+        old = _aside(target)
         try:
             os.rename(target, old)
         except FileNotFoundError:

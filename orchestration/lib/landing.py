@@ -153,10 +153,7 @@ def read_as_text(file: LandingFile) -> pa.Table:
     table = read_file(file)
     if not file.path.name.lower().endswith(".parquet"):
         return table
-    try:
-        return pa.table({n: to_text(table.column(n)) for n in table.column_names})
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise unreadable(file, exc) from exc
+    return pa.table({n: file_text(file, table.column(n)) for n in table.column_names})
 
 
 def read_file(file: LandingFile) -> pa.Table:
@@ -176,7 +173,7 @@ def read_file(file: LandingFile) -> pa.Table:
     except FileRejected:
         raise
     except (pa.ArrowInvalid, gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        raise unreadable(file, exc) from exc
+        raise _unreadable(file, exc) from exc
     raise FileRejected("unsupported_format", f"{file.rel_path}: unsupported file type")
 
 
@@ -473,7 +470,16 @@ def to_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
     return col.cast(pa.string())
 
 
-def unreadable(file: LandingFile, exc: Exception) -> FileRejected:
+def file_text(file: LandingFile, col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """:func:`to_text` of a column of ``file``; text that is not UTF-8 (or a type Arrow
+    cannot write out) rejects the file, with the reason."""
+    try:
+        return to_text(col)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise _unreadable(file, exc) from exc
+
+
+def _unreadable(file: LandingFile, exc: Exception) -> FileRejected:
     """Why a file whose content Arrow could not read (or turn into text) is rejected."""
     return FileRejected(_classify(file.path.name.lower(), str(exc)),
                         f"{file.rel_path}: {_explain(exc)}")
