@@ -5,6 +5,7 @@ import gzip
 import json
 import os
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -12,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from orchestration.lib import ingest as ingest_module
 from orchestration.lib import landing as landing_module
 from orchestration.lib.contract import CRM_MEMBERS, POS_TRANSACTIONS
 from orchestration.lib.ingest import ingest_partition, preview_rows
@@ -134,8 +136,7 @@ def test_parquet_files_are_read_with_their_native_types(landing: Path, tmp_path:
 def test_files_of_one_batch_with_different_column_types_are_validated_as_text(
         landing: Path, tmp_path: Path) -> None:
     """A batch is validated in one query: a column that is a double in one file, an integer
-    in another and text in a third is validated as text in all of them; a column one
-    Parquet file lacks takes the other files' type."""
+    in another and text in a third is validated as text in all of them."""
     lake = Lake(tmp_path / "lake")
     base = {"transaction_id": ["T1"], "line_number": [1], "store_id": ["S001"],
             "transaction_ts": ["2026-03-01T10:00:00"], "product_id": ["P1"]}
@@ -155,6 +156,27 @@ def test_files_of_one_batch_with_different_column_types_are_validated_as_text(
     assert bad["reasons"] == ["too_precise:net_amount"]
     assert json.loads(bad["record"])["net_amount"] == "1.23456"
     assert json.loads(bad["record"])["quantity"] == "3"
+
+
+def test_a_column_one_parquet_file_lacks_keeps_the_type_of_the_others(
+        landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lake = Lake(tmp_path / "lake")
+    base = {"transaction_id": ["T1"], "line_number": [1], "store_id": ["S001"],
+            "transaction_ts": ["2026-03-01T10:00:00"], "product_id": ["P1"],
+            "quantity": [2.0], "net_amount": [9.9]}
+    pq.write_table(pa.table({**base, "unit_price": [4.95]}),
+                   landing / "pos" / "transactions" / "2026-03-01_a.parquet")
+    pq.write_table(pa.table({**base, "transaction_id": ["T2"]}),
+                   landing / "pos" / "transactions" / "2026-03-01_b.parquet")
+    routes = []
+    real = ingest_module.validation_sql
+    monkeypatch.setattr(ingest_module, "validation_sql",
+                        lambda ds, native=None: routes.append(native) or real(ds, native))
+    assert _ingest(landing, lake).rows_loaded == 2
+    assert routes == [{"line_number": "integer", "quantity": "double", "net_amount": "double",
+                       "unit_price": "double"}]
+    prices = {r["transaction_id"]: r["unit_price"] for r in _raw(lake)}
+    assert prices == {"T1": Decimal("4.9500"), "T2": None}
 
 
 def test_a_parquet_file_whose_text_is_not_utf8_is_rejected_and_a_nested_extra_kept(
@@ -179,8 +201,9 @@ def test_a_parquet_file_whose_text_is_not_utf8_is_rejected_and_a_nested_extra_ke
     assert row["transaction_id"] == "T2"
     assert json.loads(json.loads(row["_extra"])["tags"]) == ["new", "promo"]
     assert by_file["pos/transactions/2026-03-01_b.parquet"].drift_columns == ["tags"]
-    with pytest.raises(FileRejected, match="undecodable_bytes|could not be read"):
+    with pytest.raises(FileRejected) as rejected:
         read_as_text(discover(landing, POS_TRANSACTIONS)[0])
+    assert rejected.value.reason == "undecodable_bytes"
 
 
 @pytest.mark.parametrize("name, content, reason", [
