@@ -179,16 +179,44 @@ def _items(col: Column) -> str:
     return _q(f"__l_{col.name}")
 
 
+def _clean(col: Column) -> str:
+    """Whether a double column's value is "clean" (see ``_EXACT_DOUBLE``): such a value
+    passes every decimal check, so it is compared and stored as it is, and only the
+    others are cast (computed once per row)."""
+    return _q(f"__ok_{col.name}")
+
+
+def _plain(col: Column) -> str:
+    """Whether a timestamp column's value has the usual form (``_PLAIN_TIMESTAMP``), which
+    is its own trim and needs the cheaper check (computed once per row)."""
+    return _q(f"__p_{col.name}")
+
+
 def _needs_number(col: Column) -> bool:
     return col.type in ("int", "decimal") or col.min is not None or col.max is not None
 
 
+# A value starting with a byte from '!' to DEL (these two bounds, compared byte by byte)
+# starts with a character that trim keeps: trim removes ' ' and the other Unicode spaces
+# (category Zs), which are all past U+007F.
+_KEPT_START = "{c} >= '!' and {c} < '\u0080'"
+
+
 def _trimmed(c: str) -> str:
-    """``nullif(trim(c), '')`` without trim's copy of every value: trim removes Unicode
-    spaces (category Zs), and an all-ASCII value (as many bytes as characters) has none
-    but ' ', so when it neither starts nor ends with ' ' it is its own trim."""
-    return (f"case when strlen({c}) = length({c}) and not prefix({c}, ' ') "
-            f"and not suffix({c}, ' ') then nullif({c}, '') else nullif(trim({c}), '') end")
+    """``nullif(trim(c), '')`` without trim's copy of every value: an all-ASCII value (as
+    many bytes as characters) holds no space but ' ', so when it neither starts nor ends
+    with one it is its own trim (and it is not empty)."""
+    return (f"case when {_KEPT_START.format(c=c)} and strlen({c}) = length({c}) "
+            f"and not suffix({c}, ' ') then {c} else nullif(trim({c}), '') end")
+
+
+def _missing(col: Column, native: bool) -> str:
+    """Whether the value is missing (NULL, empty or all spaces), mostly without trimming it:
+    a value that starts with a character trim keeps is there."""
+    if native:
+        return f"{_q(col.name)} is null"
+    return (f"case when {_KEPT_START.format(c=_q(col.name))} then false "
+            f"else {_trimmed(_q(col.name))} is null end")
 
 
 def _as_decimal(col: Column, kind: str | None, scale: int) -> str:
@@ -196,19 +224,23 @@ def _as_decimal(col: Column, kind: str | None, scale: int) -> str:
     c, target = _q(col.name), f"decimal(38,{scale})"
     if kind == "integer":
         return f"try_cast({c} as {target})"
-    if kind == "double":
-        clean = f"abs({c}) < {_EXACT_DOUBLE} and {c} = round({c} * 1e4) / 1e4"
-        return (f"case when {clean} then {c}::decimal(38,4)::{target} "
-                f"else try_cast({c}::varchar as {target}) end")
+    if kind == "double":  # NULL for a clean value, which needs no decimal
+        return f"case when not {_clean(col)} then try_cast({c}::varchar as {target}) end"
     return f"try_cast({_v(col)} as {target})"
 
 
 def _prepared(dataset: Dataset, native: dict[str, str]) -> tuple[str, str]:
-    """Two projections shared by every check and by the typed output: trimmed text, then
-    numbers and dates, so that no value is trimmed or cast more than once. A column
-    validated in its own type (``native``) is its own value."""
+    """Two projections shared by every check and by the typed output: trimmed text and the
+    flags of the cheaper routes (a clean double, a plain timestamp), then numbers and
+    dates, so that no value is trimmed or cast more than once. A column validated in its
+    own type (``native``) is its own value. (DuckDB computes only what a query uses.)"""
     texts = ", ".join(f"{_q(c.name) if c.name in native else _trimmed(_q(c.name))} as {_v(c)}"
                       for c in dataset.columns)
+    texts += "".join(f", abs({_q(c.name)}) < {_EXACT_DOUBLE} and {_q(c.name)} = "
+                     f"round({_q(c.name)} * 1e4) / 1e4 as {_clean(c)}"
+                     for c in dataset.columns if native.get(c.name) == "double")
+    texts += "".join(f", {_q(c.name)} glob '{_PLAIN_TIMESTAMP}' as {_plain(c)}"
+                     for c in dataset.columns if c.type == "timestamp")
     casts = [(f"{_q(c.name)} as {_num(c)}" if native.get(c.name) == "integer" else
               f"{_as_decimal(c, native.get(c.name), 10)} as {_num(c)}")
              for c in dataset.columns if _needs_number(c)]
@@ -234,9 +266,13 @@ def _checks(col: Column, kind: str | None = None) -> list[tuple[str, str]]:
     if kind is not None:
         return _native_checks(col, kind)
     c, v, num = _q(col.name), _v(col), _num(col)
+    if col.type in ("string", "timestamp"):
+        # Their checks try a cheap test first, which most values pass: the trimmed value
+        # is computed in place, for the others only (no other use of it trims every row).
+        v = f"({_trimmed(c)})"
     out = []
     if col.required:
-        out.append((f"{v} is null", f"missing_required:{col.name}"))
+        out.append((_missing(col, native=False), f"missing_required:{col.name}"))
     if col.type == "int":
         out.append((f"{v} is not null and not regexp_full_match({c}, '{_INT}')",
                     f"not_an_integer:{col.name}"))
@@ -254,16 +290,19 @@ def _checks(col: Column, kind: str | None = None) -> list[tuple[str, str]]:
         # The plain form needs neither the pattern nor the time-zone cast (3x the cost): the
         # TIMESTAMPTZ cast parses it as TIMESTAMP does, then places it in the session's
         # time zone, which cannot fail (tests/unit/test_ingest_fast_path.py checks both).
-        out.append((f"case when {c} glob '{_PLAIN_TIMESTAMP}' "
-                    f"then try_cast({c} as timestamp) is null "
+        out.append((f"case when {_plain(col)} then try_cast({c} as timestamp) is null "
                     f"else {v} is not null and (not regexp_full_match({c}, '{_TIMESTAMP}') "
                     f"or try_cast({v} as timestamptz) is null) end",
                     f"bad_timestamp:{col.name}"))
     elif col.type == "json_array":
         out += _json_array_checks(col)
     if col.enum:
-        out.append((f"{v} is not null and lower({v}) not in ({_lit(col.enum)})",
-                    f"not_in_enumeration:{col.name}"))
+        outside = f"{v} is not null and lower({v}) not in ({_lit(col.enum)})"
+        # most values are written as listed: those need neither trim nor lower
+        exact = tuple(e for e in col.enum if e.isascii() and e == e.lower().strip() and e)
+        if exact:
+            outside = f"case when {c} in ({_lit(exact)}) then false else {outside} end"
+        out.append((outside, f"not_in_enumeration:{col.name}"))
     if col.min is not None:
         out.append((f"{num} < {col.min}", f"out_of_range:{col.name}"))
     if col.max is not None:
@@ -295,15 +334,22 @@ def _native_checks(col: Column, kind: str) -> list[tuple[str, str]]:
         out.append((f"{c} is null", f"missing_required:{col.name}"))
     if col.type == "int":  # an unsigned 64-bit value can be past BIGINT
         out.append((f"{c} is not null and {_int(col)} is null", f"out_of_range:{col.name}"))
-    elif col.type == "decimal":  # (only a double can fail the first two)
+    elif col.type == "decimal" and kind == "double":  # only a double that is not clean
+        out += [(f"not {_clean(col)} and ({cond})", code)
+                for cond, code in _decimal_checks(col, c)]
+    elif col.type == "decimal":
         out += _decimal_checks(col, c)
     elif col.type == "date":  # Arrow writes a date past the years ±32767 as no date
         out.append((f"{c} is not null and not {c} between '32768-01-01 (BC)'::date "
                     "and '32767-12-31'::date", f"bad_date:{col.name}"))
-    if col.min is not None:
-        out.append((f"{num} < {col.min}", f"out_of_range:{col.name}"))
-    if col.max is not None:
-        out.append((f"{num} > {col.max}", f"out_of_range:{col.name}"))
+    for bound, op in ((col.min, "<"), (col.max, ">")):
+        if bound is None:
+            continue
+        beyond = f"{num} {op} {bound}"
+        if kind == "double":  # a clean value is compared as it is (alike for a bound of
+            # at most 4 decimal places: rounding to the nearest double keeps the order)
+            beyond = f"case when {_clean(col)} then {c} {op} {bound} else {beyond} end"
+        out.append((beyond, f"out_of_range:{col.name}"))
     return out
 
 
@@ -344,8 +390,13 @@ def _typed(col: Column, kind: str | None) -> str:
     if col.type == "bool":
         return (f"case when lower({v}) in ({_lit(_BOOL_TRUE)}) then true "
                 f"when lower({v}) in ({_lit(_BOOL_FALSE)}) then false end")
-    if col.type in ("timestamp", "json_array"):
+    if col.type == "timestamp":
+        return f"case when {_plain(col)} then {c} else {_trimmed(c)} end"
+    if col.type == "json_array":
         return v
+    if kind == "double":
+        return (f"case when {_clean(col)} then {c}::{RAW_TYPES['decimal']} "
+                f"else try_cast({_scaled(col)} as {RAW_TYPES['decimal']}) end")
     if col.type == "decimal":
         return f"try_cast({_scaled(col)} as {RAW_TYPES['decimal']})"
     if col.type == "date":
@@ -380,7 +431,7 @@ def validation_sql(dataset: Dataset, native: dict[str, str] | None = None
                   for check in _checks(col, native.get(col.name))]
     if dataset.at_least_one_of:
         cols = {c.name: c for c in dataset.columns}
-        none = " and ".join(f"{_v(cols[c])} is null" for c in dataset.at_least_one_of)
+        none = " and ".join(f"({_missing(cols[c], c in native)})" for c in dataset.at_least_one_of)
         row_checks.append((none, "no_scores"))
     texts, casts = _prepared(dataset, native)
     # Only typed values are materialised: text columns and the record of a rejected row

@@ -25,11 +25,19 @@ import pytest
 from orchestration.generator import GeneratorConfig, generate_till_lines
 from orchestration.lib import ingest as ingest_module
 from orchestration.lib import landing as landing_module
-from orchestration.lib.contract import CRM_MEMBERS, PAYMENT_METHODS, POS_TRANSACTIONS, Column
+from orchestration.lib.contract import (
+    CRM_MEMBERS,
+    PAYMENT_METHODS,
+    POS_TRANSACTIONS,
+    Column,
+    Dataset,
+)
 from orchestration.lib.ingest import (
     _TIMESTAMP,
     _checks,
     _in_source_order,
+    _missing,
+    _prepared,
     _trimmed,
     _validation_connection,
     ingest_days,
@@ -40,7 +48,10 @@ from orchestration.lib.landing import LINE_ERROR, RAW_LINE, LandingFile, discove
 from tests.unit.test_ingest import HEADER, _ingest, _line, _quarantine, _raw, _write, landing  # noqa: F401
 
 TEXTS = ["", " ", "  ", "S001", " S001", "S001 ", "\tS001\t", "\u00a0S001\u00a0", "\u3000x",
-         "S\u00a0001", "é", " é ", "\u2003", "a b", "\u200bx", "x\n", None]
+         "S\u00a0001", "é", " é ", "\u2003", "a b", "\u200bx", "x\n", None,
+         # at the bounds of the test for a first character that trim keeps
+         "!", "~", "\x7f", "\x7f ", "\x1f", "\x1f ", "\u0080", "\u0080 ", "x\u00a0", "x\u3000",
+         "S001\u2003", "\u00a0", "\u00a0 \u3000"]
 
 TIMESTAMPS = ["2026-03-01T10:00:00", "2026-02-30T10:00:00", "2026-03-01T24:00:00",
               "2026-03-01T25:00:00", "2026-03-01T23:59:60", "2026-13-01T10:00:00",
@@ -66,21 +77,60 @@ def test_trimming_only_where_needed_equals_trim() -> None:
     assert dict((x, fast) for x, fast, _ in rows)["S001"] == "S001"
 
 
+def _alone(col: Column) -> Dataset:
+    return Dataset("d", "d", False, (col,), (col.name,))
+
+
+def _verdicts(con: duckdb.DuckDBPyConnection, dataset: Dataset, checks: list[str],
+              plain: str) -> list[tuple]:
+    """(value, verdict of ``checks``, verdict of the ``plain`` definition) of each value of
+    table ``v``, the checks evaluated as validation evaluates them (on its prepared
+    columns) for the one-column ``dataset`` (column ``x``)."""
+    texts, casts = _prepared(dataset, {})
+    fast = " or ".join(f"coalesce({c}, false)" for c in checks)
+    return con.sql(f"""
+        select x, {fast}, coalesce({plain}, false) from (
+            select *, {casts} from (select *, {texts} from v))
+        order by i
+    """).fetchall()
+
+
+def test_missing_values_are_found_without_trimming_most_values() -> None:
+    con = duckdb.connect()
+    _one_column(con, TEXTS)
+    check_col = Column("x", "string", required=True)
+    (check,) = _checks(check_col)
+    assert check == (_missing(Column("x", "string"), native=False), "missing_required:x")
+    rows = _verdicts(con, _alone(check_col), [check[0]], "nullif(trim(x), '') is null")
+    assert [(x, f) for x, f, _ in rows] == [(x, p) for x, _, p in rows]
+    assert {x for x, missing, _ in rows if missing} == {
+        "", " ", "  ", "\u2003", "\u00a0", "\u00a0 \u3000", None}
+
+
+def test_enumerations_give_the_verdict_of_trimming_and_lower_case() -> None:
+    col = Column("x", "string", enum=("card", "cash", "Mixed", " odd"))
+    con = duckdb.connect()
+    _one_column(con, [*TEXTS, "card", "cash", " card", "CARD", "Card\u00a0", "cash ", "mixed",
+                      "Mixed", "odd", " odd", "cards", "car", "\u00a0card"])
+    checks = [cond for cond, code in _checks(col) if code == "not_in_enumeration:x"]
+    rows = _verdicts(con, _alone(col), checks,
+                     f"nullif(trim(x), '') is not null and lower(trim(x)) not in "
+                     f"({', '.join(repr(e) for e in col.enum)})")
+    assert [(x, f) for x, f, _ in rows] == [(x, p) for x, _, p in rows]
+    # (a value listed in capitals or with spaces is never matched: the shortcut keeps that)
+    allowed = {x for x, outside, _ in rows if not outside and x and x.strip()}
+    assert allowed == {"card", "cash", " card", "CARD", "Card\u00a0", "cash ", "\u00a0card"}
+
+
 def test_plain_timestamps_get_the_verdict_of_the_full_check() -> None:
-    col = Column("ts", "timestamp")
+    col = Column("x", "timestamp")
     (fast, code), = [(cond, code) for cond, code in _checks(col)]
-    assert code == "bad_timestamp:ts"
+    assert code == "bad_timestamp:x"
     con = duckdb.connect()
     _one_column(con, TIMESTAMPS)
     plain = (f"nullif(trim(x), '') is not null and (not regexp_full_match(x, '{_TIMESTAMP}') "
              "or try_cast(nullif(trim(x), '') as timestamptz) is null)")
-    rows = con.sql(f"""
-        select x, coalesce(fast, false), coalesce(plain, false) from (
-            select i, x, {fast.replace('"ts"', 'x').replace('"__v_ts"', 'v_ts')} as fast,
-                   {plain} as plain
-            from (select *, {_trimmed('x')} as v_ts from v))
-        order by i
-    """).fetchall()
+    rows = _verdicts(con, _alone(col), [fast], plain)
     assert [(x, f) for x, f, _ in rows] == [(x, p) for x, _, p in rows]
     verdicts = {x: bad for x, bad, _ in rows}
     assert not verdicts["2026-03-01T10:00:00"] and verdicts["2026-02-30T10:00:00"]
@@ -106,6 +156,7 @@ def test_plain_timestamps_get_the_verdict_of_the_full_check() -> None:
     ({"line_number": "0"}, ["out_of_range:line_number"]),
     ({"transaction_ts": "2026-02-29T10:00:00"}, ["bad_timestamp:transaction_ts"]),
     ({"transaction_ts": "2026-03-01T10:00:00+01:00"}, None),
+    ({"transaction_ts": " 2026-03-01T10:00:00 "}, None),
     ({"store_id": "\u00a0S001\u00a0"}, None),
     ({"store_id": "\u00a0"}, ["missing_required:store_id"]),
 ])
@@ -127,6 +178,8 @@ def test_values_at_the_edges_land_where_the_contract_says(
         assert t2["quantity"] == Decimal(over["quantity"].strip())
     if "line_number" in over:
         assert t2["line_number"] == int(over["line_number"])
+    if "transaction_ts" in over:  # a timestamp is kept as text, trimmed
+        assert t2["transaction_ts"] == over["transaction_ts"].strip()
     if "store_id" in over:  # kept as delivered: the spaces only decide "missing"
         assert t2["store_id"] == over["store_id"]
     assert t2["_source_row"] == 2 and loaded["T1"]["_source_row"] == 1
