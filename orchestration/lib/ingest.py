@@ -686,15 +686,37 @@ def _align(dataset: Dataset, tables: list[pa.Table]) -> list[pa.Table]:
     return tables
 
 
+@dataclass
+class _Writing:
+    """A validated batch whose days are being written, each by a future, in ``staged_root``."""
+    days: list[Future]
+    staged_root: Path
+
+    def wait(self) -> list[PartitionResult]:
+        try:
+            return [f.result() for f in self.days]
+        finally:
+            for f in self.days:  # after a failure, the others still stage files
+                f.cancel() or f.exception()
+            # only this batch's folder: another run may be staging days of the same dataset
+            shutil.rmtree(self.staged_root, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                self.staged_root.parent.rmdir()  # when it was the last one
+
+
 def _ingest_batches(dataset: Dataset, batches: list[dict[dt.date | None, list[LandingFile]]],
                     lake: Lake, con: duckdb.DuckDBPyConnection) -> list[PartitionResult]:
-    """Validate and write each batch while the next one is read: reading (Arrow's CSV
-    reader, hashing) runs outside the GIL, on the core DuckDB and the writers leave idle."""
+    """Validate each batch while the next one is read and the previous one is written:
+    reading (Arrow's readers, hashing) and writing (Arrow's Parquet writer, the file
+    system) run outside the GIL, on the core that DuckDB leaves idle between queries.
+    At most three batches are held at a time, so memory stays flat."""
     results: list[PartitionResult] = []
     reader_con = con.cursor()  # one DuckDB connection serves one thread at a time
+    writing: list[_Writing] = []  # oldest first
     try:
         with (ThreadPoolExecutor(max_workers=1) as reader,
-              ThreadPoolExecutor(max_workers=READ_THREADS) as files_pool):
+              ThreadPoolExecutor(max_workers=READ_THREADS) as files_pool,
+              ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as writers):
             queue = iter(batches)
 
             def read_next() -> Future | None:
@@ -706,14 +728,22 @@ def _ingest_batches(dataset: Dataset, batches: list[dict[dt.date | None, list[La
             while pending is not None:
                 read = pending.result()
                 pending = read_next()
-                results += _ingest_batch(dataset, read, lake, con)
+                writing.append(_ingest_batch(dataset, read, lake, con, writers))
+                if len(writing) > 1:
+                    results += writing.pop(0).wait()
+            while writing:
+                results += writing.pop(0).wait()
     finally:
+        for batch in writing:  # after a failure: let their writes end, and clean up
+            with contextlib.suppress(Exception):
+                batch.wait()
         reader_con.close()
     return results
 
 
 def _ingest_batch(dataset: Dataset, read: _ReadBatch, lake: Lake,
-                  con: duckdb.DuckDBPyConnection) -> list[PartitionResult]:
+                  con: duckdb.DuckDBPyConnection, writers: ThreadPoolExecutor) -> _Writing:
+    """Validate a batch, and start writing its days with ``writers``."""
     outcomes = read.outcomes
     native = native_kinds(dataset, read.source.schema)
     con.register("src_arrow", read.source)
@@ -792,34 +822,30 @@ def _ingest_batch(dataset: Dataset, read: _ReadBatch, lake: Lake,
                                unknown_values=unknown.get(day, {}),
                                duplicate_keys_kept=int(kept_dupes.get(day, 0)))
 
+    # Arrow's Parquet writer and the file system calls run outside the GIL: the days are
+    # finished side by side (a day's files are swapped in before its ledger).
+    writing = _Writing([], staged_root)
     try:
-        # Arrow's Parquet writer and the file system calls run outside the GIL: the days
-        # are finished side by side (a day's files are swapped in before its ledger).
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as writers:
-            finishing = []
-            for day, day_outcomes in outcomes.items():
-                for o in day_outcomes:
-                    if o.status == "rejected":
-                        continue
-                    o.rows_loaded = int(loaded.get(o.path, 0))
-                    o.rows_quarantined = o.rows_read - o.rows_loaded
-                    if o.rows_quarantined and o.status != "empty":
-                        o.status = "loaded_with_quarantine"
-                        o.reason = f"{o.rows_quarantined} row(s) quarantined"
-                rows = raw
-                if day is not None:
-                    at = np.datetime64(day, "D")
-                    lo, hi = (np.searchsorted(raw_days, at, side) for side in ("left", "right"))
-                    rows = raw.slice(lo, hi - lo)
-                q_day = _rows_of_day(quarantine, day).drop(["_day"]).cast(QUARANTINE_SCHEMA)
-                finishing.append(writers.submit(finish, day, rows, q_day, day_outcomes))
-            results = [f.result() for f in finishing]
-    finally:
-        # only this batch's folder: another run may be staging days of the same dataset
-        shutil.rmtree(staged_root, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            staged_root.parent.rmdir()  # when it was the last one
-    return results
+        for day, day_outcomes in outcomes.items():
+            for o in day_outcomes:
+                if o.status == "rejected":
+                    continue
+                o.rows_loaded = int(loaded.get(o.path, 0))
+                o.rows_quarantined = o.rows_read - o.rows_loaded
+                if o.rows_quarantined and o.status != "empty":
+                    o.status = "loaded_with_quarantine"
+                    o.reason = f"{o.rows_quarantined} row(s) quarantined"
+            rows = raw
+            if day is not None:
+                at = np.datetime64(day, "D")
+                lo, hi = (np.searchsorted(raw_days, at, side) for side in ("left", "right"))
+                rows = raw.slice(lo, hi - lo)
+            q_day = _rows_of_day(quarantine, day).drop(["_day"]).cast(QUARANTINE_SCHEMA)
+            writing.days.append(writers.submit(finish, day, rows, q_day, day_outcomes))
+    except BaseException:
+        writing.wait()
+        raise
+    return writing
 
 
 def _checked(dataset: Dataset, source: pa.Table, result: pa.Table) -> pa.Table:

@@ -393,3 +393,37 @@ def test_ingest_cleans_its_own_staging_folder_and_no_other(landing: Path, tmp_pa
     _write(landing, "2026-03-01.csv", "\n".join([HEADER, _line("T2")]) + "\n")
     _ingest(landing, lake)
     assert not other.parent.exists()  # the last one out removes the dataset's folder
+
+
+def test_a_day_that_fails_to_be_written_fails_the_run_and_leaves_no_staging(
+        landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch is written while the next one is validated: a write that fails still fails
+    the run, every batch under way is cleaned up, and the other days are whole (each is
+    swapped in with its ledger, or not at all), so running again completes the set."""
+    lake = Lake(tmp_path / "lake")
+    days = [DAY + dt.timedelta(days=i) for i in range(4)]
+    for day in days:
+        _write(landing, f"{day}.csv", f"{HEADER}\n{_line('T' + str(day.day))}\n")
+    by_day = {f.business_date: [f] for f in discover(landing, POS_TRANSACTIONS)}
+    real = ingest_module._write_raw
+
+    def failing(rows: pa.Table, path: Path) -> Path:
+        if path.name == f"business_date={days[1]}.parquet":
+            raise OSError("disk full")
+        return real(rows, path)
+
+    monkeypatch.setattr(ingest_module, "_write_raw", failing)
+    with pytest.raises(OSError, match="disk full"):
+        ingest_module.ingest_days(POS_TRANSACTIONS, by_day, lake, batch_days=1)
+    assert not (lake.root / ".staging" / "pos_transactions").exists()
+    written = sorted(p.name for p in lake.raw("pos_transactions").iterdir())
+    assert f"business_date={days[1]}" not in written and f"business_date={days[0]}" in written
+    for name in written:  # each day written is whole: its rows and its ledger
+        assert pq.read_table(lake.raw("pos_transactions") / name).num_rows == 1
+        assert (lake.ledger("pos_transactions") / f"{name}.parquet").exists()
+    monkeypatch.setattr(ingest_module, "_write_raw", real)
+    results = ingest_module.ingest_days(POS_TRANSACTIONS, by_day, lake, batch_days=1)
+    assert [r.unchanged for r in results] == [
+        f"business_date={d}" in written for d in days]
+    assert sorted(p.name for p in lake.raw("pos_transactions").iterdir()) == [
+        f"business_date={d}" for d in days]
