@@ -26,7 +26,16 @@ import pyarrow.parquet as pq
 
 from .contract import RAW_TYPES, Column, Dataset
 from .lake import Lake, partition_name
-from .landing import LINE_ERROR, RAW_LINE, FileRejected, LandingFile, file_text, read_file, to_text
+from .landing import (
+    LINE_ERROR,
+    RAW_LINE,
+    FileRejected,
+    LandingFile,
+    file_text,
+    is_coded_text,
+    read_file,
+    to_text,
+)
 
 # A batch holds about this much landing data (measured: peak RSS about 25x the batch's
 # CSV bytes), and DuckDB spills past its limit instead of growing.
@@ -499,7 +508,8 @@ def _shape(table: pa.Table, dataset: Dataset, file: LandingFile, order: int,
             cols[col.name] = pa.nulls(n)
             continue
         values = table.column(col.name)
-        cols[col.name] = values if native_kind(col, values.type) else file_text(file, values)
+        cols[col.name] = (values if native_kind(col, values.type)
+                          else file_text(file, values, keep_codes=True))
     extra_text = pa.table({e: file_text(file, table.column(e)) for e in extras})
     if extras:
         con.register("extra_tbl", extra_text)
@@ -855,14 +865,27 @@ def _checked(dataset: Dataset, source: pa.Table, result: pa.Table) -> pa.Table:
     cols = {name: source.column(name) for name in _LOCATION}
     cols["reasons"] = result.column("reasons")
     for col in dataset.columns:
-        if col.type != "string":
-            cols[col.name] = result.column(col.name)
-            continue
-        text = source.column(col.name)
-        empty = pc.equal(pc.binary_length(text), 0)
-        cols[col.name] = (pc.if_else(empty, pa.scalar(None, text.type), text)
-                          if pc.any(empty).as_py() else text)
+        cols[col.name] = (_empty_as_null(source.column(col.name)) if col.type == "string"
+                          else result.column(col.name))
     return pa.table(cols)
+
+
+def _empty_as_null(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Text with its empty values as NULL; a dictionary's codes of '' become NULL."""
+    if not is_coded_text(text.type):
+        empty = pc.equal(pc.binary_length(text), 0)
+        return (pc.if_else(empty, pa.scalar(None, text.type), text)
+                if pc.any(empty).as_py() else text)
+    chunks = []
+    for chunk in text.chunks:
+        blank = pc.equal(pc.binary_length(chunk.dictionary), 0)
+        if pc.any(blank).as_py():
+            codes = pc.if_else(pc.is_in(chunk.indices, value_set=pc.indices_nonzero(blank)
+                                        .cast(chunk.indices.type)),
+                               pa.scalar(None, chunk.indices.type), chunk.indices)
+            chunk = pa.DictionaryArray.from_arrays(codes, chunk.dictionary)
+        chunks.append(chunk)
+    return pa.chunked_array(chunks, text.type)
 
 
 def _records(dataset: Dataset, source: pa.Table, positions: pa.ChunkedArray,
@@ -904,12 +927,27 @@ def _write_raw(rows: pa.Table, path: Path) -> Path:
     computing them took a sixth of the writer's time."""
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(rows, path, compression="zstd", store_decimal_as_integer=True,
-                   dictionary_pagesize_limit=32 * 2**10,
-                   use_dictionary=[c for c in rows.column_names if c != "_source_row"],
+                   dictionary_pagesize_limit=_DICTIONARY_BYTES,
+                   use_dictionary=[c for c in rows.column_names
+                                   if c != "_source_row" and not _large_dictionary(rows, c)],
                    column_encoding={"_source_row": "DELTA_BINARY_PACKED"},
                    write_statistics=[f.name for f in rows.schema
-                                     if not pa.types.is_string(f.type)])
+                                     if not pa.types.is_string(f.type)
+                                     and not is_coded_text(f.type)],
+                   # text read as a dictionary is read back as plain text, as from CSV
+                   store_schema=False)
     return path
+
+
+_DICTIONARY_BYTES = 32 * 2**10
+
+
+def _large_dictionary(rows: pa.Table, name: str) -> bool:
+    """Whether the column is text read as a dictionary too large to keep: it is written
+    as plain values straight away (the writer would try, then fall back)."""
+    col = rows.column(name)
+    return is_coded_text(col.type) and any(
+        chunk.dictionary.nbytes > _DICTIONARY_BYTES for chunk in col.chunks)
 
 
 def preview_rows(lake: Lake, dataset: Dataset, day: dt.date | None,

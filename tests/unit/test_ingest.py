@@ -179,6 +179,42 @@ def test_a_column_one_parquet_file_lacks_keeps_the_type_of_the_others(
     assert prices == {"T1": Decimal("4.9500"), "T2": None}
 
 
+@pytest.mark.parametrize("second", ["coded", "plain", "without member_card_id"])
+def test_parquet_text_stored_as_a_dictionary_lands_as_the_text_it_codes(
+        landing: Path, tmp_path: Path, second: str) -> None:
+    """Text that a Parquet file stores as a dictionary (as most writers do) is read as
+    one, validated, and written to raw as plain text: an empty value is missing, as in a
+    CSV file. A day of two files holds two dictionaries, a dictionary and plain text, or a
+    dictionary and no such column."""
+    lake = Lake(tmp_path / "lake")
+    folder = landing / "pos" / "transactions"
+    base = {"line_number": [1, 1, 1], "transaction_ts": ["2026-03-01T10:00:00"] * 3,
+            "product_id": ["P1", "P2", "P1"], "quantity": [2.0, 1.0, 1.0],
+            "net_amount": [9.9, 1.0, 2.5], "payment_method": ["card", "cash", "card"]}
+    pq.write_table(pa.table({**base, "transaction_id": ["T1", "T2", "T3"],
+                             "store_id": ["S001", "", "S001"],
+                             "member_card_id": ["", "C9", None]}), folder / "2026-03-01_a.parquet")
+    cards = {} if second == "without member_card_id" else {"member_card_id": ["C1", "", "C2"]}
+    pq.write_table(pa.table({**base, "transaction_id": ["T4", "T5", "T6"],
+                             "store_id": ["S002", "S003", " "], **cards}),
+                   folder / "2026-03-01_b.parquet", use_dictionary=second != "plain")
+    first, other = discover(landing, POS_TRANSACTIONS)
+    assert pa.types.is_dictionary(landing_module.read_file(first).schema.field("store_id").type)
+    assert pa.types.is_dictionary(
+        landing_module.read_file(other).schema.field("store_id").type) == (second != "plain")
+    result = _ingest(landing, lake)
+    assert (result.rows_read, result.rows_loaded) == (6, 4)
+    rows = {r["transaction_id"]: (r["store_id"], r["member_card_id"], r["payment_method"])
+            for r in _raw(lake)}
+    assert rows == {"T1": ("S001", None, "card"), "T3": ("S001", None, "card"),
+                    "T4": ("S002", "C1" if cards else None, "card"), "T5": ("S003", None, "cash")}
+    assert {json.loads(q["record"])["transaction_id"]: (q["reasons"], q["source_row"])
+            for q in _quarantine(lake)} == {"T2": (["missing_required:store_id"], 2),
+                                             "T6": (["missing_required:store_id"], 3)}
+    raw_file = lake.raw("pos_transactions") / f"business_date={DAY}" / "data.parquet"
+    assert pq.read_schema(raw_file).field("store_id").type == pa.string()
+
+
 def test_a_parquet_file_whose_text_is_not_utf8_is_rejected_and_a_nested_extra_kept(
         landing: Path, tmp_path: Path) -> None:
     """Parquet text columns become text when the batch is shaped: bytes that are not UTF-8
