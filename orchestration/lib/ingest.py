@@ -853,7 +853,8 @@ def _ingest_batch(dataset: Dataset, read: _ReadBatch, lake: Lake,
             q_day = _rows_of_day(quarantine, day).drop(["_day"]).cast(QUARANTINE_SCHEMA)
             writing.days.append(writers.submit(finish, day, rows, q_day, day_outcomes))
     except BaseException:
-        writing.wait()
+        with contextlib.suppress(Exception):  # the error to report is this one
+            writing.wait()
         raise
     return writing
 
@@ -918,6 +919,10 @@ def _in_source_order(table: pa.Table) -> pa.Table:
     return table.sort_by("_pos")
 
 
+# The largest dictionary page the raw writer keeps for a column (the default is 1 MiB).
+_DICTIONARY_BYTES = 32 * 2**10
+
+
 def _write_raw(rows: pa.Table, path: Path) -> Path:
     """One raw partition's file. Decimals are stored as 64-bit integers, as DuckDB does;
     a column keeps its dictionary only while that stays small (codes, stores, products),
@@ -937,9 +942,6 @@ def _write_raw(rows: pa.Table, path: Path) -> Path:
                    # text read as a dictionary is read back as plain text, as from CSV
                    store_schema=False)
     return path
-
-
-_DICTIONARY_BYTES = 32 * 2**10
 
 
 def _large_dictionary(rows: pa.Table, name: str) -> bool:
