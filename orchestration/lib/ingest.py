@@ -884,7 +884,8 @@ def _empty_as_null(text: pa.ChunkedArray) -> pa.ChunkedArray:
             codes = pc.if_else(pc.is_in(chunk.indices, value_set=pc.indices_nonzero(blank)
                                         .cast(chunk.indices.type)),
                                pa.scalar(None, chunk.indices.type), chunk.indices)
-            chunk = pa.DictionaryArray.from_arrays(codes, chunk.dictionary)
+            chunk = pa.DictionaryArray.from_arrays(codes, chunk.dictionary,
+                                                   ordered=chunk.type.ordered)
         chunks.append(chunk)
     return pa.chunked_array(chunks, text.type)
 

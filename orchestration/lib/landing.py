@@ -169,6 +169,7 @@ def read_file(file: LandingFile) -> pa.Table:
                 meta, coded = parquet.metadata, _dictionary_coded_text(parquet)
             with pq.ParquetFile(file.path, metadata=meta, read_dictionary=coded) as parquet:
                 table = parquet.read()
+            _check_text(table)
             return table.rename_columns(_normalise_names(table.column_names, file.rel_path))
         if name.endswith((".csv", ".csv.gz")):
             return _read_csv(file)
@@ -179,6 +180,19 @@ def read_file(file: LandingFile) -> pa.Table:
     except (pa.ArrowInvalid, gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise _unreadable(file, exc) from exc
     raise FileRejected("unsupported_format", f"{file.rel_path}: unsupported file type")
+
+
+def _check_text(table: pa.Table) -> None:
+    """Raise ArrowInvalid for text that is not UTF-8: a Parquet reader takes text as it is
+    stored (CSV and JSON text is checked as it is decoded). A dictionary's values are
+    checked once, not once per row."""
+    for col in table.columns:
+        if pa.types.is_dictionary(col.type):
+            for chunk in col.chunks:
+                chunk.dictionary.validate(full=True)
+        elif (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+              or pa.types.is_nested(col.type)):
+            col.validate(full=True)
 
 
 def _dictionary_coded_text(parquet: pq.ParquetFile) -> list[str]:

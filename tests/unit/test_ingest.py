@@ -242,6 +242,49 @@ def test_a_parquet_file_whose_text_is_not_utf8_is_rejected_and_a_nested_extra_ke
     assert rejected.value.reason == "undecodable_bytes"
 
 
+@pytest.mark.parametrize("coded", [True, False])
+def test_parquet_text_that_is_not_utf8_rejects_its_file_not_the_run(
+        landing: Path, tmp_path: Path, coded: bool) -> None:
+    """A Parquet reader takes text as it is stored: a string column holding Latin-1 bytes
+    (stored as a dictionary or not) rejects its file, and the other file of the day loads.
+    It used to fail the whole run inside DuckDB."""
+    lake = Lake(tmp_path / "lake")
+    folder = landing / "pos" / "transactions"
+    base = {"line_number": [1], "transaction_ts": ["2026-03-01T10:00:00"],
+            "product_id": ["P1"], "quantity": [2.0], "net_amount": [9.9]}
+    latin1 = pa.array([b"S001", "\u00e9t\u00e9".encode("latin-1")], pa.binary())
+    pq.write_table(pa.table({**{k: v * 2 for k, v in base.items()},
+                             "transaction_id": ["T1", "T2"],
+                             "store_id": latin1.view(pa.string())}),
+                   folder / "2026-03-01_a.parquet", use_dictionary=coded)
+    pq.write_table(pa.table({**base, "transaction_id": ["T3"], "store_id": ["S002"]}),
+                   folder / "2026-03-01_b.parquet")
+    result = _ingest(landing, lake)
+    by_file = {f.path: f for f in result.files}
+    bad = by_file["pos/transactions/2026-03-01_a.parquet"]
+    assert bad.status == "rejected" and bad.reason.startswith("undecodable_bytes: ")
+    assert [r["transaction_id"] for r in _raw(lake)] == ["T3"]
+    kept = lake.rejected_files("pos_transactions") / DAY.isoformat() / "2026-03-01_a.parquet"
+    assert kept.read_bytes() == (folder / "2026-03-01_a.parquet").read_bytes()
+
+
+def test_an_ordered_dictionary_keeps_its_type_when_its_empty_values_become_null(
+        landing: Path, tmp_path: Path) -> None:
+    """A pandas ordered Categorical (an R ordered factor) is read as an ordered dictionary,
+    whatever the reader asks for: its codes of '' become NULL in a chunk of the same type."""
+    lake = Lake(tmp_path / "lake")
+    cards = pa.DictionaryArray.from_arrays(pa.array([0, 1, 0], pa.int32()),
+                                           pa.array(["C1", ""]), ordered=True)
+    pq.write_table(pa.table({"transaction_id": ["T1", "T2", "T3"], "line_number": [1, 1, 1],
+                             "store_id": ["S001"] * 3,
+                             "transaction_ts": ["2026-03-01T10:00:00"] * 3,
+                             "product_id": ["P1"] * 3, "quantity": [2.0] * 3,
+                             "net_amount": [9.9] * 3, "member_card_id": cards}),
+                   landing / "pos" / "transactions" / "2026-03-01.parquet")
+    assert _ingest(landing, lake).rows_loaded == 3
+    assert [r["member_card_id"] for r in _raw(lake)] == ["C1", None, "C1"]
+
+
 @pytest.mark.parametrize("name, content, reason", [
     ("2026-03-01_empty.csv", b"", "empty_file"),
     ("2026-03-01_latin1.csv", (HEADER + "\n" + _line("T1", payment_method="caf\xe9")
