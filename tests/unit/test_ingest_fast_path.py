@@ -1,10 +1,13 @@
 """The validation's shortcuts give the contract's verdicts, value for value.
 
 Ingest validates every row in SQL and takes cheaper routes for the common cases: a value
-with no space at either end is not trimmed, a plain local timestamp skips the pattern and
-the time-zone cast, a decimal is parsed once at the raw scale. These tests evaluate each
-shortcut beside the plain definition it replaces, in DuckDB, over awkward values; then
-ingest a real file holding the values at the edges and check where every row went.
+with no space at either end is not trimmed, a value starting with a character trim keeps
+is not missing, an enumeration value written as listed is neither trimmed nor lowered, a
+plain local timestamp skips the pattern and the time-zone cast, a decimal is parsed once
+at the raw scale, a Parquet double of 4 decimal places is not cast at all. These tests
+evaluate each shortcut beside the plain definition it replaces, in DuckDB, over awkward
+values, or ingest the same file by both routes; then ingest a real file holding the
+values at the edges and check where every row went.
 """
 
 import csv
