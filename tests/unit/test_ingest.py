@@ -215,6 +215,31 @@ def test_parquet_text_stored_as_a_dictionary_lands_as_the_text_it_codes(
     assert pq.read_schema(raw_file).field("store_id").type == pa.string()
 
 
+def test_raw_keeps_a_small_dictionary_and_writes_a_large_one_as_plain_text(
+        landing: Path, tmp_path: Path) -> None:
+    """Text read as a dictionary is written to raw as one while the dictionary is small
+    (stores), and as plain values when it would pass the writer's 32 KiB page limit (ids
+    that hardly repeat), which the writer would otherwise try and then abandon."""
+    lake = Lake(tmp_path / "lake")
+    n = 6000
+    pq.write_table(pa.table({
+        "transaction_id": [f"TXN-{i:020d}" for i in range(n)], "line_number": [1] * n,
+        "store_id": [f"S{i % 5:03d}" for i in range(n)],
+        "transaction_ts": ["2026-03-01T10:00:00"] * n, "product_id": ["P1"] * n,
+        "quantity": [2.0] * n, "net_amount": [9.9] * n}),
+        landing / "pos" / "transactions" / "2026-03-01.parquet")
+    (read,) = [landing_module.read_file(f) for f in discover(landing, POS_TRANSACTIONS)]
+    assert pa.types.is_dictionary(read.schema.field("transaction_id").type)
+    assert _ingest(landing, lake).rows_loaded == n
+    meta = pq.ParquetFile(lake.raw("pos_transactions") / f"business_date={DAY}"
+                          / "data.parquet").metadata
+    chunks = {meta.row_group(0).column(i).path_in_schema: meta.row_group(0).column(i)
+              for i in range(meta.num_columns)}
+    assert chunks["store_id"].has_dictionary_page
+    assert not chunks["transaction_id"].has_dictionary_page
+    assert [r["transaction_id"] for r in _raw(lake)][-1] == f"TXN-{n - 1:020d}"
+
+
 def test_a_parquet_file_whose_text_is_not_utf8_is_rejected_and_a_nested_extra_kept(
         landing: Path, tmp_path: Path) -> None:
     """Parquet text columns become text when the batch is shaped: bytes that are not UTF-8
