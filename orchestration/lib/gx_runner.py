@@ -117,6 +117,7 @@ def run_suite_on_parquet(files: list[Path], name: str,
     import pyarrow.parquet as pq
 
     from .ingest import consecutive_batches
+    from .warehouse import connection_config
 
     spec = load_suite(name)
     columns = suite_columns(name)
@@ -125,7 +126,7 @@ def run_suite_on_parquet(files: list[Path], name: str,
     batches = [files] if whole else consecutive_batches(files, rows, max_rows)
     select = ", ".join('"' + c.replace('"', '""') + '"' for c in columns) or "*"
     outcomes = []
-    con = duckdb.connect()
+    con = duckdb.connect(config=connection_config())  # the project's memory cap and spill
     try:
         for batch in batches:
             df = _frame(con, con.sql(

@@ -104,3 +104,27 @@ def test_batches_reach_gx_with_the_column_types_of_fetchdf() -> None:
         assert list(got.columns) == list(expected.columns)
         assert got.dtypes.to_dict() == expected.dtypes.to_dict()
         assert got.equals(expected), q
+
+
+def test_batches_are_read_under_the_projects_duckdb_memory_cap(tmp_path: Path,
+                                                                monkeypatch) -> None:
+    """The connection that reads a suite's batches has the warehouse's memory cap and spill
+    folder (LOYALTY_DUCKDB_MEMORY_LIMIT, LOYALTY_DUCKDB_TEMP), not DuckDB's default of 80 %
+    of the machine's memory: a suite on every file of a long range reads them all."""
+    from orchestration.lib import gx_runner
+
+    monkeypatch.setenv("LOYALTY_DUCKDB_MEMORY_LIMIT", "300MB")
+    monkeypatch.setenv("LOYALTY_DUCKDB_TEMP", str(tmp_path / "spill"))
+    seen = []
+    real = gx_runner._frame
+
+    def spy(con, table):
+        seen.append(con.sql("select current_setting('memory_limit'), "
+                            "current_setting('temp_directory')").fetchall()[0])
+        return real(con, table)
+
+    monkeypatch.setattr(gx_runner, "_frame", spy)
+    outcome = run_suite_on_parquet([_day(tmp_path, 1, 30)], SUITE)
+    assert outcome.success and outcome.rows == 30
+    (limit, spill), = seen
+    assert (limit, spill) == ("286.1 MiB", str(tmp_path / "spill"))  # 300 MB, as DuckDB shows it
