@@ -50,6 +50,9 @@ def main() -> None:
     for name in names:
         dataset = DATASETS[name]
         files = len(discover(args.landing, dataset))
+        if not files:
+            print(f"{name:<20}{0:>7}  (no files)")
+            continue
         with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
             con = duckdb.connect(config=settings.duckdb_config)
             started = time.perf_counter()

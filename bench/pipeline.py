@@ -277,21 +277,33 @@ def _reference_ingest(con, landing: Path, lake: Path) -> None:
         reference_copy(con, landing, lake, ds)
 
 
+def _reader(name: str) -> str:
+    """DuckDB's reader of a landing file, by its extension (gzip or not)."""
+    suffix = Path(name.lower().removesuffix(".gz")).suffix
+    return {".parquet": "read_parquet", ".csv": "read_csv", ".jsonl": "read_json"}[suffix]
+
+
 def reference_copy(con, landing: Path, lake: Path, ds) -> None:
-    """COPY one landing dataset to Parquet as it is, a daily one partitioned by day."""
+    """COPY one landing dataset to ``lake/<dataset>`` as it is, a daily one partitioned by
+    the day in its file names: one reader per kind of file (CSV, Parquet, JSON lines),
+    their rows put together by column name."""
     from orchestration.lib.landing import discover
 
-    files = [str(f.path) for f in discover(landing, ds)]
-    reader = "read_csv" if ds.family == "csv" else "read_json"
+    lake.mkdir(parents=True, exist_ok=True)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for f in discover(landing, ds):
+        groups[_reader(f.path.name)].append(str(f.path))
+    option = ", filename = true" if ds.daily else ""
+    source = " union all by name ".join(f"select * from {reader}({files}{option})"
+                                        for reader, files in groups.items())
     if not ds.daily:
-        con.execute(f"copy (select * from {reader}({files})) to "
-                    f"'{lake / ds.name}.parquet' (format parquet)")
+        con.execute(f"copy ({source}) to '{lake / ds.name}.parquet' (format parquet)")
         return
     con.execute(f"""
         copy (select * exclude (filename),
                      cast(regexp_extract(filename, '(\\d{{4}}-\\d{{2}}-\\d{{2}})[^/]*$', 1)
                           as date) as business_date
-              from {reader}({files}, filename = true))
+              from ({source}))
         to '{lake / ds.name}' (format parquet, partition_by (business_date))
     """)
 
