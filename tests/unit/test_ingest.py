@@ -267,21 +267,24 @@ def test_a_parquet_file_whose_text_is_not_utf8_is_rejected_and_a_nested_extra_ke
     assert rejected.value.reason == "undecodable_bytes"
 
 
-@pytest.mark.parametrize("coded", [True, False])
+@pytest.mark.parametrize("where", ["coded", "plain", "in a list"])
 def test_parquet_text_that_is_not_utf8_rejects_its_file_not_the_run(
-        landing: Path, tmp_path: Path, coded: bool) -> None:
+        landing: Path, tmp_path: Path, where: str) -> None:
     """A Parquet reader takes text as it is stored: a string column holding Latin-1 bytes
-    (stored as a dictionary or not) rejects its file, and the other file of the day loads.
-    It used to fail the whole run inside DuckDB."""
+    (stored as a dictionary or not, or inside a list column the contract does not know)
+    rejects its file, and the other file of the day loads. It used to fail the whole run,
+    inside DuckDB or while the list was written out as JSON."""
     lake = Lake(tmp_path / "lake")
     folder = landing / "pos" / "transactions"
     base = {"line_number": [1], "transaction_ts": ["2026-03-01T10:00:00"],
             "product_id": ["P1"], "quantity": [2.0], "net_amount": [9.9]}
-    latin1 = pa.array([b"S001", "\u00e9t\u00e9".encode("latin-1")], pa.binary())
+    latin1 = pa.array([b"S001", "\u00e9t\u00e9".encode("latin-1")], pa.binary()).view(pa.string())
+    bad = ({"store_id": ["S001", "S002"],
+            "tags": pa.ListArray.from_arrays(pa.array([0, 1, 2], pa.int32()), latin1)}
+           if where == "in a list" else {"store_id": latin1})
     pq.write_table(pa.table({**{k: v * 2 for k, v in base.items()},
-                             "transaction_id": ["T1", "T2"],
-                             "store_id": latin1.view(pa.string())}),
-                   folder / "2026-03-01_a.parquet", use_dictionary=coded)
+                             "transaction_id": ["T1", "T2"], **bad}),
+                   folder / "2026-03-01_a.parquet", use_dictionary=where == "coded")
     pq.write_table(pa.table({**base, "transaction_id": ["T3"], "store_id": ["S002"]}),
                    folder / "2026-03-01_b.parquet")
     result = _ingest(landing, lake)
