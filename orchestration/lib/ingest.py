@@ -661,13 +661,13 @@ def _read_batch(dataset: Dataset, files_by_day: dict[dt.date | None, list[Landin
              for day, files in files_by_day.items() for order, file in enumerate(files)}
     for day, files in files_by_day.items():
         for order, file in enumerate(files):
-            version, text = reads[day, order].result()
+            version, rows = reads[day, order].result()
             outcome = FileOutcome(file.rel_path, *version)
             outcomes[day].append(outcome)
             try:
-                if isinstance(text, FileRejected):
-                    raise text
-                table, outcome.drift_columns = _shape(text, dataset, file, order, con)
+                if isinstance(rows, FileRejected):
+                    raise rows
+                table, outcome.drift_columns = _shape(rows, dataset, file, order, con)
             except FileRejected as exc:
                 outcome.status, outcome.reason = "rejected", f"{exc.reason}: {exc}"
                 _keep_rejected_file(lake, dataset, file, day)

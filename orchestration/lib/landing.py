@@ -197,8 +197,9 @@ def _check_text(table: pa.Table) -> None:
 
 def _dictionary_coded_text(parquet: pq.ParquetFile) -> list[str]:
     """The text columns that the file stores as a dictionary of values and codes in every
-    row group (as most writers do for text that repeats): read as such, they are neither
-    expanded here nor coded again when raw is written (see ingest's ``_write_raw``)."""
+    row group (as most writers do for text that repeats): read as such, they are not
+    expanded here, and raw is written from the codes (a dictionary past the writer's page
+    limit is written as plain values; see ingest's ``_write_raw``)."""
     meta = parquet.metadata
     names = {field.name for field in parquet.schema_arrow
              if pa.types.is_string(field.type) or pa.types.is_large_string(field.type)}
