@@ -6,6 +6,10 @@ Two warehouses over the same generated landing data, real dbt on real DuckDB:
   schedule does; one day's file arrives late and is picked up by the lookback;
 - *full*: everything ingested at once, then ``dbt build --full-refresh``.
 Every table and view of staging, intermediate and marts must then hold the same rows.
+
+The last day's web events are first delivered with stray rows (a session of their own, and
+more events of a session of the first day), built, then corrected and built again: the
+incremental sessions must forget both.
 """
 
 import datetime as dt
@@ -32,6 +36,22 @@ DBT = Path(sys.executable).parent / "dbt"
 CFG = GeneratorConfig(members=200, days=5, start=dt.date(2026, 2, 1), seed=11)
 LATE_DAY = dt.date(2026, 2, 3)  # its till lines and web events arrive two days late
 LATE = ("pos_transactions", "online_events")
+CORRECTED_DAY = CFG.start + dt.timedelta(days=CFG.days - 1)
+STRAY_SESSION = "sess-stray-delivery"
+
+
+def _deliver_stray_events(events_file: Path, first_day_file: Path) -> tuple[bytes, str]:
+    """Rewrite ``events_file`` with events that do not belong to it: a session of their own
+    and two more events of a session of the first day. Returns the original bytes and that
+    first-day session's id."""
+    original = events_file.read_bytes()
+    first = json.loads(first_day_file.read_text(encoding="utf-8").splitlines()[0])
+    template = json.loads(original.decode("utf-8").splitlines()[0])
+    stray = [{**template, "event_id": f"ev-stray-{n}", "session_id": session,
+              "event_ts": f"{CORRECTED_DAY.isoformat()}T12:0{n}:00Z", "event_type": "page_view"}
+             for n, session in enumerate([STRAY_SESSION] * 3 + [first["session_id"]] * 2)]
+    events_file.write_bytes(original + "".join(json.dumps(e) + "\n" for e in stray).encode())
+    return original, first["session_id"]
 
 
 def _start_dbt(settings: Settings, tmp: Path, *args: str) -> subprocess.Popen:
@@ -64,7 +84,7 @@ def _relations(path: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings]:
+def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings, dict]:
     tmp = tmp_path_factory.mktemp("incremental")
     landing = tmp / "landing"
     generate(CFG, landing)
@@ -93,7 +113,13 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings
         window = partitioned_dbt_vars(day, day + dt.timedelta(days=1), lookback=3)
         _dbt(daily, tmp / "daily", "run", "--select", "tag:partitioned", *vars_arg(window))
 
+    stray: dict[str, object] = {}
     for day in days:
+        if day == CORRECTED_DAY:
+            [events_file] = files["online_events"][day]
+            [first_day_file] = files["online_events"][days[0]]
+            original, stray["first_day_session"] = _deliver_stray_events(
+                events_file.path, first_day_file.path)
         for name, by_day in files.items():
             if day in by_day and not (name in LATE and day == LATE_DAY):
                 ingest_days(DATASETS[name], {day: by_day[day]}, lake)
@@ -104,13 +130,22 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings
             for name in LATE:
                 ingest_days(DATASETS[name], {LATE_DAY: files[name][LATE_DAY]}, lake)
             run_partition(LATE_DAY)
+    with duckdb.connect(str(daily.warehouse_path), read_only=True) as con:
+        stray["sessions_before_correction"] = dict(con.execute(
+            "select session_id, events from intermediate.int_web_session_activity "
+            "where session_id in (?, ?)", [STRAY_SESSION, stray["first_day_session"]]).fetchall())
+    # the corrected file, under the same name, replaces the stray delivery; its day is the
+    # last one built, as a day corrected the next morning is
+    events_file.path.write_bytes(original)
+    ingest_days(DATASETS["online_events"], {CORRECTED_DAY: [events_file]}, lake)
+    run_partition(CORRECTED_DAY)
     _dbt(daily, tmp / "daily", "run", "--exclude", "tag:partitioned")
     _wait(full_build)
-    return full, daily
+    return full, daily, stray
 
 
 def test_every_model_is_built_in_both(builds) -> None:
-    full, daily = builds
+    full, daily, _ = builds
     relations = _relations(full.warehouse_path)
     assert relations == _relations(daily.warehouse_path)
     assert {"marts.dim_members", "marts.fct_member_monthly", "marts.fct_touchpoints",
@@ -119,7 +154,7 @@ def test_every_model_is_built_in_both(builds) -> None:
 
 
 def test_day_by_day_equals_full_refresh(builds) -> None:
-    full, daily = builds
+    full, daily, _ = builds
     with duckdb.connect() as con:
         con.execute(f"attach '{full.warehouse_path}' as full_build (read_only)")
         con.execute(f"attach '{daily.warehouse_path}' as daily_build (read_only)")
@@ -150,7 +185,7 @@ def test_day_by_day_equals_full_refresh(builds) -> None:
 
 
 def test_the_late_file_was_picked_up_by_the_lookback(builds) -> None:
-    _, daily = builds
+    _, daily, _ = builds
     with duckdb.connect(str(daily.warehouse_path), read_only=True) as con:
         [(lines,)] = con.execute(
             "select count(*) from staging.stg_pos__transaction_lines where transaction_date = ?",
@@ -159,7 +194,7 @@ def test_the_late_file_was_picked_up_by_the_lookback(builds) -> None:
 
 
 def test_dbt_docs_generate_works(builds, tmp_path: Path) -> None:
-    full, _ = builds
+    full, _, _ = builds
     _dbt(full, tmp_path, "docs", "generate")
     catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())
     assert "model.loyalty.dim_members" in catalog["nodes"]
@@ -171,7 +206,7 @@ def test_dbt_docs_generate_works(builds, tmp_path: Path) -> None:
 
 
 def test_an_event_delivered_late_and_again_later_is_kept_once_on_its_first_day(builds) -> None:
-    _, daily = builds
+    _, daily, _ = builds
     with duckdb.connect(str(daily.warehouse_path), read_only=True) as con:
         repeated = con.execute(
             "select event_id, min(business_date) from raw.online_events group by event_id "
@@ -186,9 +221,29 @@ def test_an_event_delivered_late_and_again_later_is_kept_once_on_its_first_day(b
 
 def test_vars_default_to_every_day(builds) -> None:
     """A bare ``dbt build`` (no vars) processes every day of the lake."""
-    full, _ = builds
+    full, _, _ = builds
     with duckdb.connect(str(full.warehouse_path), read_only=True) as con:
         [(first, last)] = con.execute(
             "select min(transaction_date), max(transaction_date) "
             "from staging.stg_pos__transaction_lines").fetchall()
     assert (first, last) == (CFG.start, CFG.start + dt.timedelta(days=CFG.days - 1))
+
+
+def test_sessions_of_a_corrected_delivery_are_recomputed_or_dropped(builds) -> None:
+    """The stray rows were built into the incremental sessions, then the corrected file
+    removed them: the stray session is gone, and the first-day session (which the window
+    of the last day does not reach) has its own events again. The equality with the full
+    refresh above holds every other column."""
+    full, daily, stray = builds
+    before = stray["sessions_before_correction"]
+    first_day_session = stray["first_day_session"]
+    assert before[STRAY_SESSION] == 3  # the scenario is real: both were built
+    query = ("select session_id, events, last_business_date "
+             "from intermediate.int_web_session_activity where session_id in (?, ?)")
+    with duckdb.connect(str(full.warehouse_path), read_only=True) as con:
+        [(_, events, last_day)] = con.execute(query, [STRAY_SESSION, first_day_session]).fetchall()
+    assert before[first_day_session] == events + 2
+    assert last_day < CORRECTED_DAY - dt.timedelta(days=3)  # out of the window's reach
+    with duckdb.connect(str(daily.warehouse_path), read_only=True) as con:
+        after = con.execute(query, [STRAY_SESSION, first_day_session]).fetchall()
+    assert after == [(first_day_session, events, last_day)]

@@ -1,13 +1,12 @@
 -- One row per web/app session: what the visitor did, how far down the purchase funnel the
--- session got, and who the visitor is. A table rebuilt on every run (not a view: its tests
--- and the models reading it would each sessionise every web event again), so that a device
--- cookie linked to a member by a later login gets that member on all its earlier sessions
--- at the next build.
+-- session got, and who the visitor is. The sessions come from int_web_session_activity
+-- (incremental); the member is looked up again at every build, so that a device cookie
+-- linked to a member by a later login gets that member on all its earlier sessions.
 {{ config(materialized='table') }}
 with
 
-events as (
-    select * from {{ ref('stg_online__events') }}
+sessions as (
+    select * from {{ ref('int_web_session_activity') }}
 ),
 
 identifiers as (
@@ -17,48 +16,6 @@ identifiers as (
         member_id
     from {{ ref('int_identity_map') }}
     where identifier_type in ('online_account_id', 'device_id')
-),
-
-numbered as (
-    -- the first event of a session carries its entry attributes (campaign, referrer)
-    select
-        *,
-        row_number() over (
-            partition by session_id
-            order by event_at, event_id
-        ) as event_number
-    from events
-),
-
-sessions as (
-    select
-        -- ids
-        session_id,
-        max(case when event_number = 1 then anonymous_id end) as anonymous_id,
-        max(account_id) as account_id,
-        max(case when event_type = 'purchase' then order_id end) as order_id,
-        -- attributes
-        max(case when event_number = 1 then channel end) as channel,
-        max(case when event_number = 1 then utm_source end) as utm_source,
-        max(case when event_number = 1 then utm_medium end) as utm_medium,
-        max(case when event_number = 1 then utm_campaign end) as utm_campaign,
-        max(case when event_number = 1 then referrer end) as referrer,
-        -- counts
-        count(*) as events,
-        sum(case when event_type = 'page_view' then 1 else 0 end) as page_views,
-        sum(case when event_type = 'search' then 1 else 0 end) as searches,
-        sum(case when event_type = 'product_view' then 1 else 0 end) as product_views,
-        sum(case when event_type = 'compare' then 1 else 0 end) as compares,
-        sum(case when event_type = 'add_to_cart' then 1 else 0 end) as add_to_carts,
-        sum(case when event_type = 'checkout_start' then 1 else 0 end) as checkout_starts,
-        sum(case when event_type = 'purchase' then 1 else 0 end) as purchases,
-        sum(case when event_type = 'coupon_view' then 1 else 0 end) as coupon_views,
-        -- timestamps
-        min(event_at) as started_at,
-        max(event_at) as ended_at,
-        max(case when event_number = 1 then event_date end) as session_date
-    from numbered
-    group by session_id
 ),
 
 identified as (

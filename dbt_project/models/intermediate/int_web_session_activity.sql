@@ -1,0 +1,88 @@
+{#- Incremental on DuckDB, in the partitioned (daily) run, keyed by session. A run recomputes,
+    from all their events, the sessions with an event on a business day from the window's
+    first day on, and the sessions this table last saw on such a day: the staging events
+    change only on those days (the window is replaced, later copies of its events are
+    dropped), so every other session is unchanged. A session left without events is
+    deleted afterwards. Spark's Parquet tables cannot delete rows: there it is a table. -#}
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        incremental_strategy='delete+insert',
+        unique_key='session_id',
+        on_schema_change='fail',
+        tags=['partitioned'],
+        post_hook="{{ drop_sessions_without_events() }}",
+    )
+}}
+
+-- One row per web/app session: what the visitor did, from its events alone. Who the visitor
+-- is (the identity map) is added by int_web_sessions at every build, so that a device
+-- linked to a member by a later login gets that member on its earlier sessions without
+-- sessionising every event again.
+with
+
+{% if is_incremental() %}
+recomputed as (
+    select session_id
+    from {{ ref('stg_online__events') }}
+    where business_date >= cast('{{ var("min_business_date") }}' as date)
+    union
+    select session_id
+    from {{ this }}
+    where last_business_date >= cast('{{ var("min_business_date") }}' as date)
+),
+{% endif %}
+
+events as (
+    select * from {{ ref('stg_online__events') }}
+    {% if is_incremental() %}
+        where session_id in (select session_id from recomputed)
+    {% endif %}
+),
+
+numbered as (
+    -- the first event of a session carries its entry attributes (campaign, referrer)
+    select
+        *,
+        row_number() over (
+            partition by session_id
+            order by event_at, event_id
+        ) as event_number
+    from events
+),
+
+sessions as (
+    select
+        -- ids
+        session_id,
+        max(case when event_number = 1 then anonymous_id end) as anonymous_id,
+        max(account_id) as account_id,
+        max(case when event_type = 'purchase' then order_id end) as order_id,
+        -- attributes
+        max(case when event_number = 1 then channel end) as channel,
+        max(case when event_number = 1 then utm_source end) as utm_source,
+        max(case when event_number = 1 then utm_medium end) as utm_medium,
+        max(case when event_number = 1 then utm_campaign end) as utm_campaign,
+        max(case when event_number = 1 then referrer end) as referrer,
+        -- counts
+        count(*) as events,
+        sum(case when event_type = 'page_view' then 1 else 0 end) as page_views,
+        sum(case when event_type = 'search' then 1 else 0 end) as searches,
+        sum(case when event_type = 'product_view' then 1 else 0 end) as product_views,
+        sum(case when event_type = 'compare' then 1 else 0 end) as compares,
+        sum(case when event_type = 'add_to_cart' then 1 else 0 end) as add_to_carts,
+        sum(case when event_type = 'checkout_start' then 1 else 0 end) as checkout_starts,
+        sum(case when event_type = 'purchase' then 1 else 0 end) as purchases,
+        sum(case when event_type = 'coupon_view' then 1 else 0 end) as coupon_views,
+        -- timestamps
+        min(event_at) as started_at,
+        max(event_at) as ended_at,
+        max(case when event_number = 1 then event_date end) as session_date,
+        -- lineage: the business days of the session's events
+        min(business_date) as first_business_date,
+        max(business_date) as last_business_date
+    from numbered
+    group by session_id
+)
+
+select * from sessions
