@@ -18,19 +18,62 @@
     }) }}
 {%- endmacro %}
 
-{#- After an incremental run of int_web_session_activity: a session the table last saw on a
-    day from the window's first day on, with no event on such a day any more, lost all its
-    events (a corrected file dropped them): it was not recomputed, so it is deleted. On a
-    table (Spark, or the first build) there is nothing to delete. -#}
-{% macro drop_sessions_without_events() -%}
+{#- Models with one row per key (a web session, an online order) built from every source row
+    of that key, whose rows arrive on several business days. On DuckDB they are incremental
+    in the partitioned (daily) run, delete+insert by key: a run recomputes, from all their
+    rows, the keys with a row on a business day from the window's first day on (the only
+    days on which the source changes: the window is replaced, later copies of its rows are
+    dropped) and the keys the table last saw on such a day; every other key is unchanged.
+    A key left without rows is deleted afterwards (drop_keys_without_rows). Spark's Parquet
+    tables cannot delete rows: there the model is a table. -#}
+{% macro incremental_by_key(key) -%}
+    {{ return(adapter.dispatch('incremental_by_key', 'loyalty')(key)) }}
+{%- endmacro %}
+
+{% macro default__incremental_by_key(key) -%}
+    {{ return({'materialized': 'incremental', 'incremental_strategy': 'delete+insert',
+               'unique_key': key}) }}
+{%- endmacro %}
+
+{% macro spark__incremental_by_key(key) -%}
+    {{ return({'materialized': 'table'}) }}
+{%- endmacro %}
+
+{#- The keys an incremental run recomputes (see incremental_by_key): those of `source_relation`
+    with a row from the window's first day on, and those `last_day_column` of this table puts
+    on such a day or leaves empty. A table built before `last_day_column` existed has every
+    key recomputed (the model appends the column, see stg_online__orders). -#}
+{% macro keys_to_recompute(key, source_relation, last_day_column) -%}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name')
+        | map('lower') | list if execute else [last_day_column] -%}
+    select {{ key }}
+    from {{ source_relation }}
+    where business_date >= cast('{{ var("min_business_date") }}' as date)
+    union
+    select {{ key }}
+    from {{ this }}
+    {%- if last_day_column in columns %}
+    where {{ last_day_column }} is null
+        or {{ last_day_column }} >= cast('{{ var("min_business_date") }}' as date)
+    {%- endif %}
+{%- endmacro %}
+
+{#- Post-hook of an incremental_by_key model: a key the table last saw from the window's first
+    day on, with no row of `source_relation` on such a day any more, lost all its rows (a
+    corrected file dropped them); it was not recomputed, so it is deleted. On a table (Spark)
+    there is nothing to do, and on a first build nothing to find. -#}
+{% macro drop_keys_without_rows(key, source_relation, last_day_column) -%}
     {%- if model.config.materialized == 'incremental' -%}
     delete from {{ this }}
-    where last_business_date >= cast('{{ var("min_business_date") }}' as date)
-        and session_id not in (
-            select session_id
-            from {{ ref('stg_online__events') }}
+    where (
+            {{ last_day_column }} is null
+            or {{ last_day_column }} >= cast('{{ var("min_business_date") }}' as date)
+        )
+        and {{ key }} not in (
+            select {{ key }}
+            from {{ source_relation }}
             where business_date >= cast('{{ var("min_business_date") }}' as date)
-                and session_id is not null
+                and {{ key }} is not null
         )
     {%- endif -%}
 {%- endmacro %}

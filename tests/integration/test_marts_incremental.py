@@ -7,9 +7,10 @@ Two warehouses over the same generated landing data, real dbt on real DuckDB:
 - *full*: everything ingested at once, then ``dbt build --full-refresh``.
 Every table and view of staging, intermediate and marts must then hold the same rows.
 
-The last day's web events are first delivered with stray rows (a session of their own, and
-more events of a session of the first day), built, then corrected and built again: the
-incremental sessions must forget both.
+The last day's web events and orders are first delivered with stray rows (a session and an
+order of their own, more events of a first-day session, a later status of a first-day
+order), built, then corrected and built again: the sessions and orders, incremental by key,
+must forget them all.
 """
 
 import datetime as dt
@@ -38,20 +39,43 @@ LATE_DAY = dt.date(2026, 2, 3)  # its till lines and web events arrive two days 
 LATE = ("pos_transactions", "online_events")
 CORRECTED_DAY = CFG.start + dt.timedelta(days=CFG.days - 1)
 STRAY_SESSION = "sess-stray-delivery"
+STRAY_ORDER = "O-stray-delivery"
+EARLY_ORDER = "O-first-day-only"  # all its versions precede the last day's window
 
 
-def _deliver_stray_events(events_file: Path, first_day_file: Path) -> tuple[bytes, str]:
-    """Rewrite ``events_file`` with events that do not belong to it: a session of their own
-    and two more events of a session of the first day. Returns the original bytes and that
-    first-day session's id."""
-    original = events_file.read_bytes()
-    first = json.loads(first_day_file.read_text(encoding="utf-8").splitlines()[0])
-    template = json.loads(original.decode("utf-8").splitlines()[0])
-    stray = [{**template, "event_id": f"ev-stray-{n}", "session_id": session,
-              "event_ts": f"{CORRECTED_DAY.isoformat()}T12:0{n}:00Z", "event_type": "page_view"}
-             for n, session in enumerate([STRAY_SESSION] * 3 + [first["session_id"]] * 2)]
-    events_file.write_bytes(original + "".join(json.dumps(e) + "\n" for e in stray).encode())
-    return original, first["session_id"]
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def _append(path: Path, rows: list[dict]) -> None:
+    path.write_bytes(path.read_bytes() + "".join(json.dumps(r) + "\n" for r in rows).encode())
+
+
+def _add_early_order(landing: Path) -> None:
+    """An order placed on the first day that never changes status again."""
+    [first_day_file] = sorted((landing / "online" / "orders").iterdir())[:1]
+    template = _lines(first_day_file)[0]
+    _append(first_day_file, [{**template, "order_id": EARLY_ORDER, "status": "placed",
+                              "status_updated_at": template["placed_at"]}])
+
+
+def _deliver_stray_rows(events_file: Path, orders_file: Path,
+                        first_day_session: str) -> dict[Path, bytes]:
+    """Rewrite the last day's web events and orders with rows that do not belong there: a
+    session and an order of their own, two more events of a first-day session and a later
+    status of the first-day order. Returns the original bytes of both files."""
+    originals = {events_file: events_file.read_bytes(), orders_file: orders_file.read_bytes()}
+    event = _lines(events_file)[0]
+    _append(events_file, [
+        {**event, "event_id": f"ev-stray-{n}", "session_id": session, "event_type": "page_view",
+         "event_ts": f"{CORRECTED_DAY.isoformat()}T12:0{n}:00Z"}
+        for n, session in enumerate([STRAY_SESSION] * 3 + [first_day_session] * 2)])
+    order = _lines(orders_file)[0]
+    _append(orders_file, [
+        {**order, "order_id": STRAY_ORDER},
+        {**order, "order_id": EARLY_ORDER, "status": "cancelled",
+         "status_updated_at": f"{CORRECTED_DAY.isoformat()}T12:00:00Z"}])
+    return originals
 
 
 def _start_dbt(settings: Settings, tmp: Path, *args: str) -> subprocess.Popen:
@@ -83,12 +107,24 @@ def _relations(path: Path) -> list[str]:
     return [f"{s}.{t}" for s, t in rows]
 
 
+def _stray_rows(con: duckdb.DuckDBPyConnection, first_day_session: str) -> dict[str, tuple]:
+    """The sessions and orders the stray rows touch, as the warehouse holds them."""
+    sessions = con.execute(
+        "select session_id, events, last_business_date from intermediate.int_web_session_activity "
+        "where session_id in (?, ?)", [STRAY_SESSION, first_day_session]).fetchall()
+    orders = con.execute(
+        "select order_id, order_status, last_business_date from staging.stg_online__orders "
+        "where order_id in (?, ?)", [STRAY_ORDER, EARLY_ORDER]).fetchall()
+    return {key: rest for key, *rest in sessions + orders}
+
+
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings, dict]:
     tmp = tmp_path_factory.mktemp("incremental")
     landing = tmp / "landing"
     generate(CFG, landing)
     redeliver_next_day(landing, LATE_DAY, events=25)
+    _add_early_order(landing)
     files = files_by_day(landing)
     days = sorted({d for by_day in files.values() for d in by_day if d is not None})
 
@@ -116,10 +152,11 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings
     stray: dict[str, object] = {}
     for day in days:
         if day == CORRECTED_DAY:
-            [events_file] = files["online_events"][day]
-            [first_day_file] = files["online_events"][days[0]]
-            original, stray["first_day_session"] = _deliver_stray_events(
-                events_file.path, first_day_file.path)
+            [events_file], [orders_file] = files["online_events"][day], files["online_orders"][day]
+            stray["first_day_session"] = _lines(files["online_events"][days[0]][0].path)[0][
+                "session_id"]
+            originals = _deliver_stray_rows(events_file.path, orders_file.path,
+                                            stray["first_day_session"])
         for name, by_day in files.items():
             if day in by_day and not (name in LATE and day == LATE_DAY):
                 ingest_days(DATASETS[name], {day: by_day[day]}, lake)
@@ -131,13 +168,16 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings
                 ingest_days(DATASETS[name], {LATE_DAY: files[name][LATE_DAY]}, lake)
             run_partition(LATE_DAY)
     with duckdb.connect(str(daily.warehouse_path), read_only=True) as con:
-        stray["sessions_before_correction"] = dict(con.execute(
-            "select session_id, events from intermediate.int_web_session_activity "
-            "where session_id in (?, ?)", [STRAY_SESSION, stray["first_day_session"]]).fetchall())
-    # the corrected file, under the same name, replaces the stray delivery; its day is the
-    # last one built, as a day corrected the next morning is
-    events_file.path.write_bytes(original)
-    ingest_days(DATASETS["online_events"], {CORRECTED_DAY: [events_file]}, lake)
+        stray["before_correction"] = _stray_rows(con, stray["first_day_session"])
+    with connect(daily.warehouse_path) as con:
+        # orders as a warehouse built before the incremental orders has them (a table
+        # without last_business_date): the next run must recompute them all
+        con.execute("alter table staging.stg_online__orders drop column last_business_date")
+    # the corrected files, under the same names, replace the stray deliveries; their day is
+    # the last one built, as a day corrected the next morning is
+    for landing_file, dataset in ((events_file, "online_events"), (orders_file, "online_orders")):
+        landing_file.path.write_bytes(originals[landing_file.path])
+        ingest_days(DATASETS[dataset], {CORRECTED_DAY: [landing_file]}, lake)
     run_partition(CORRECTED_DAY)
     _dbt(daily, tmp / "daily", "run", "--exclude", "tag:partitioned")
     _wait(full_build)
@@ -229,21 +269,24 @@ def test_vars_default_to_every_day(builds) -> None:
     assert (first, last) == (CFG.start, CFG.start + dt.timedelta(days=CFG.days - 1))
 
 
-def test_sessions_of_a_corrected_delivery_are_recomputed_or_dropped(builds) -> None:
-    """The stray rows were built into the incremental sessions, then the corrected file
-    removed them: the stray session is gone, and the first-day session (which the window
-    of the last day does not reach) has its own events again. The equality with the full
-    refresh above holds every other column."""
+def test_a_corrected_delivery_recomputes_or_drops_its_sessions_and_orders(builds) -> None:
+    """The stray rows were built into the incremental sessions and orders, then the
+    corrected files took them away: the stray session and order are gone, and the first-day
+    session and order (whose last day the last day's window does not reach) are as they
+    were. The equality with the full refresh above holds every other column."""
     full, daily, stray = builds
-    before = stray["sessions_before_correction"]
-    first_day_session = stray["first_day_session"]
-    assert before[STRAY_SESSION] == 3  # the scenario is real: both were built
-    query = ("select session_id, events, last_business_date "
-             "from intermediate.int_web_session_activity where session_id in (?, ?)")
+    before = stray["before_correction"]
+    session = stray["first_day_session"]
     with duckdb.connect(str(full.warehouse_path), read_only=True) as con:
-        [(_, events, last_day)] = con.execute(query, [STRAY_SESSION, first_day_session]).fetchall()
-    assert before[first_day_session] == events + 2
-    assert last_day < CORRECTED_DAY - dt.timedelta(days=3)  # out of the window's reach
+        expected = _stray_rows(con, session)
+    # the scenario is real: every stray row was built, and the first-day rows are out of
+    # the last day's window (lookback 3)
+    first_day = CFG.start
+    assert expected == {session: [expected[session][0], first_day],
+                        EARLY_ORDER: ["placed", first_day]}
+    assert before == {STRAY_SESSION: [3, CORRECTED_DAY],
+                      session: [expected[session][0] + 2, CORRECTED_DAY],
+                      STRAY_ORDER: [before[STRAY_ORDER][0], CORRECTED_DAY],
+                      EARLY_ORDER: ["cancelled", CORRECTED_DAY]}
     with duckdb.connect(str(daily.warehouse_path), read_only=True) as con:
-        after = con.execute(query, [STRAY_SESSION, first_day_session]).fetchall()
-    assert after == [(first_day_session, events, last_day)]
+        assert _stray_rows(con, session) == expected

@@ -1,17 +1,11 @@
-{#- Incremental on DuckDB, in the partitioned (daily) run, keyed by session. A run recomputes,
-    from all their events, the sessions with an event on a business day from the window's
-    first day on, and the sessions this table last saw on such a day: the staging events
-    change only on those days (the window is replaced, later copies of its events are
-    dropped), so every other session is unchanged. A session left without events is
-    deleted afterwards. Spark's Parquet tables cannot delete rows: there it is a table. -#}
+{#- Incremental by session (macros/incremental.sql): a daily run recomputes the sessions with
+    an event from its window's first day on, from all their events. -#}
 {{
     config(
-        materialized=('table' if target.type == 'spark' else 'incremental'),
-        incremental_strategy='delete+insert',
-        unique_key='session_id',
         on_schema_change='fail',
         tags=['partitioned'],
-        post_hook="{{ drop_sessions_without_events() }}",
+        post_hook="{{ drop_keys_without_rows('session_id', ref('stg_online__events'), 'last_business_date') }}",
+        **incremental_by_key('session_id'),
     )
 }}
 
@@ -23,13 +17,7 @@ with
 
 {% if is_incremental() %}
 recomputed as (
-    select session_id
-    from {{ ref('stg_online__events') }}
-    where business_date >= cast('{{ var("min_business_date") }}' as date)
-    union
-    select session_id
-    from {{ this }}
-    where last_business_date >= cast('{{ var("min_business_date") }}' as date)
+    {{ keys_to_recompute('session_id', ref('stg_online__events'), 'last_business_date') }}
 ),
 {% endif %}
 

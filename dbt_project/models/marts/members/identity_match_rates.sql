@@ -38,12 +38,13 @@ order_matches as (
 ),
 
 sessions as (
+    -- the sessions already built (not every web event grouped again): a session's device
+    -- and account are the ones int_web_sessions finds its member by
     select
         session_id,
-        max(account_id) as account_id,
-        max(anonymous_id) as anonymous_id
-    from {{ ref('stg_online__events') }}
-    group by session_id
+        account_id,
+        anonymous_id
+    from {{ ref('int_web_sessions') }}
 ),
 
 session_matches as (

@@ -1,4 +1,6 @@
-{{ config(materialized='table') }}
+-- In the partitioned (daily) run with the orders it explodes, so that its tests (e.g. every
+-- item's order exists) see both built by the same run; a table rebuilt by every run.
+{{ config(materialized='table', tags=['partitioned']) }}
 
 -- One row per item of an online order (its latest version), exploded from the items array.
 with

@@ -1,11 +1,31 @@
-{{ config(materialized='table') }}
+{#- Incremental by order (macros/incremental.sql): a daily run recomputes the orders with a
+    status version from its window's first day on, from all their versions. It was a table
+    before last_business_date existed: a warehouse of then gets the column, empty, and the
+    first run recomputes every order (keys_to_recompute takes the empty ones). -#}
+{{
+    config(
+        on_schema_change='append_new_columns',
+        tags=['partitioned'],
+        post_hook="{{ drop_keys_without_rows('order_id', source('online', 'online_orders'), 'last_business_date') }}",
+        **incremental_by_key('order_id'),
+    )
+}}
 
 -- One row per online order: the latest status version wins (status_updated_at, then the
 -- latest file). The time each status was first reached is kept from the earlier versions.
 with
 
+{% if is_incremental() %}
+recomputed as (
+    {{ keys_to_recompute('order_id', source('online', 'online_orders'), 'last_business_date') }}
+),
+{% endif %}
+
 source as (
     select * from {{ source('online', 'online_orders') }}
+    {% if is_incremental() %}
+        where order_id in (select order_id from recomputed)
+    {% endif %}
 ),
 
 versions as (
@@ -31,6 +51,7 @@ status_times as (
         order_id,
         count(*) as status_versions,
         min(business_date) as first_business_date,
+        max(business_date) as last_business_date,
         min(case when order_status = 'paid' then status_updated_at_utc end) as paid_at,
         min(case when order_status = 'shipped' then status_updated_at_utc end) as shipped_at,
         min(case when order_status = 'delivered' then status_updated_at_utc end) as delivered_at,
@@ -74,7 +95,9 @@ renamed as (
         -- lineage
         status_times.first_business_date,
         ranked.business_date as latest_business_date,
-        ranked.items as items_json
+        ranked.items as items_json,
+        -- last, where a warehouse built before it existed appends it
+        status_times.last_business_date
     from ranked
     inner join status_times on ranked.order_id = status_times.order_id
     where ranked.version_rank = 1
