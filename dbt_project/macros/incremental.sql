@@ -41,18 +41,21 @@
 
 {#- The keys an incremental run recomputes (see incremental_by_key): those of `source_relation`
     with a row from the window's first day on, and those `last_day_column` of this table puts
-    on such a day or leaves empty. A table built before `last_day_column` existed has every
-    key recomputed (the model appends the column, see stg_online__orders). -#}
+    on such a day or leaves empty. When the table lacks a column the model documents (it was
+    built by an earlier version of the model), every key is recomputed: the model's
+    on_schema_change='sync_all_columns' adds the column, and this run fills it for every
+    row, as a full refresh would. -#}
 {% macro keys_to_recompute(key, source_relation, last_day_column) -%}
-    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name')
-        | map('lower') | list if execute else [last_day_column] -%}
+    {%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name')
+        | map('lower') | list if execute else [] -%}
+    {%- set missing = model.columns.keys() | map('lower') | reject('in', existing) | list -%}
     select {{ key }}
     from {{ source_relation }}
     where business_date >= cast('{{ var("min_business_date") }}' as date)
     union
     select {{ key }}
     from {{ this }}
-    {%- if last_day_column in columns %}
+    {%- if execute and not missing %}
     where {{ last_day_column }} is null
         or {{ last_day_column }} >= cast('{{ var("min_business_date") }}' as date)
     {%- endif %}

@@ -41,6 +41,7 @@ CORRECTED_DAY = CFG.start + dt.timedelta(days=CFG.days - 1)
 STRAY_SESSION = "sess-stray-delivery"
 STRAY_ORDER = "O-stray-delivery"
 EARLY_ORDER = "O-first-day-only"  # all its versions precede the last day's window
+QUIET_ORDER = "O-first-day-quiet"  # the same, and no stray row ever touches it
 
 
 def _lines(path: Path) -> list[dict]:
@@ -51,12 +52,13 @@ def _append(path: Path, rows: list[dict]) -> None:
     path.write_bytes(path.read_bytes() + "".join(json.dumps(r) + "\n" for r in rows).encode())
 
 
-def _add_early_order(landing: Path) -> None:
-    """An order placed on the first day that never changes status again."""
+def _add_early_orders(landing: Path) -> None:
+    """Orders placed on the first day that never change status again."""
     [first_day_file] = sorted((landing / "online" / "orders").iterdir())[:1]
     template = _lines(first_day_file)[0]
-    _append(first_day_file, [{**template, "order_id": EARLY_ORDER, "status": "placed",
-                              "status_updated_at": template["placed_at"]}])
+    _append(first_day_file, [{**template, "order_id": order, "status": "placed",
+                              "status_updated_at": template["placed_at"]}
+                             for order in (EARLY_ORDER, QUIET_ORDER)])
 
 
 def _deliver_stray_rows(events_file: Path, orders_file: Path,
@@ -124,7 +126,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings
     landing = tmp / "landing"
     generate(CFG, landing)
     redeliver_next_day(landing, LATE_DAY, events=25)
-    _add_early_order(landing)
+    _add_early_orders(landing)
     files = files_by_day(landing)
     days = sorted({d for by_day in files.values() for d in by_day if d is not None})
 
@@ -169,16 +171,46 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings
             run_partition(LATE_DAY)
     with duckdb.connect(str(daily.warehouse_path), read_only=True) as con:
         stray["before_correction"] = _stray_rows(con, stray["first_day_session"])
-    with connect(daily.warehouse_path) as con:
-        # orders as a warehouse built before the incremental orders has them (a table
-        # without last_business_date): the next run must recompute them all
-        con.execute("alter table staging.stg_online__orders drop column last_business_date")
     # the corrected files, under the same names, replace the stray deliveries; their day is
     # the last one built, as a day corrected the next morning is
     for landing_file, dataset in ((events_file, "online_events"), (orders_file, "online_orders")):
         landing_file.path.write_bytes(originals[landing_file.path])
         ingest_days(DATASETS[dataset], {CORRECTED_DAY: [landing_file]}, lake)
+    # markers on a session and an order the window does not reach: a run that recomputed
+    # them (no longer incremental) would wipe the markers out
+    with connect(daily.warehouse_path) as con:
+        [(marked_session,)] = con.execute(
+            "select min(session_id) from intermediate.int_web_session_activity "
+            "where last_business_date < ? and session_id <> ?",
+            [CORRECTED_DAY - dt.timedelta(days=3), stray["first_day_session"]]).fetchall()
+        con.execute("update intermediate.int_web_session_activity set events = events + 1000 "
+                    "where session_id = ?", [marked_session])
+        con.execute("update staging.stg_online__orders set order_status = 'marker' "
+                    "where order_id = ?", [QUIET_ORDER])
+    stray["marked_session"] = marked_session
+
+    def markers() -> tuple[int, str]:
+        with duckdb.connect(str(daily.warehouse_path), read_only=True) as con:
+            [(events,)] = con.execute("select events from intermediate.int_web_session_activity "
+                                      "where session_id = ?", [marked_session]).fetchall()
+            [(status,)] = con.execute("select order_status from staging.stg_online__orders "
+                                      "where order_id = ?", [QUIET_ORDER]).fetchall()
+            stray["after"] = _stray_rows(con, stray["first_day_session"])
+        return events, status
+
     run_partition(CORRECTED_DAY)
+    stray["markers_after_correction"] = markers()
+    stray["after_correction"] = stray.pop("after")
+    with connect(daily.warehouse_path) as con:
+        # orders as a warehouse built before the incremental orders has them (a table
+        # without last_business_date): the next run must recompute them all
+        con.execute("alter table staging.stg_online__orders drop column last_business_date")
+    run_partition(CORRECTED_DAY)
+    stray["markers_after_upgrade"] = markers()
+    stray["after_upgrade"] = stray.pop("after")
+    with connect(daily.warehouse_path) as con:  # the session marker goes, for the comparison
+        con.execute("update intermediate.int_web_session_activity set events = events - 1000 "
+                    "where session_id = ?", [marked_session])
     _dbt(daily, tmp / "daily", "run", "--exclude", "tag:partitioned")
     _wait(full_build)
     return full, daily, stray
@@ -288,5 +320,32 @@ def test_a_corrected_delivery_recomputes_or_drops_its_sessions_and_orders(builds
                       session: [expected[session][0] + 2, CORRECTED_DAY],
                       STRAY_ORDER: [before[STRAY_ORDER][0], CORRECTED_DAY],
                       EARLY_ORDER: ["cancelled", CORRECTED_DAY]}
+    assert stray["after_correction"] == expected
+    assert stray["after_upgrade"] == expected
+
+
+def test_runs_recompute_only_what_their_window_reaches(builds) -> None:
+    """A session and an order out of the window's reach were marked in the warehouse before
+    the correction's run: the run left both marks (it recomputed neither). The next run,
+    on a warehouse whose orders table predates last_business_date, recomputed every order
+    (the order's mark is gone) and still no session."""
+    _, _, stray = builds
+    events_marked = stray["markers_after_correction"][0]
+    assert events_marked > 1000
+    assert stray["markers_after_correction"] == (events_marked, "marker")
+    assert stray["markers_after_upgrade"] == (events_marked, "placed")
+
+
+def test_keyed_models_document_exactly_their_columns(builds) -> None:
+    """keys_to_recompute recomputes every key when a documented column is missing from the
+    table: a column documented but not built would make every run a full one."""
+    _, daily, _ = builds
+    manifest = json.loads((daily.warehouse_path.parent / "target" / "manifest.json").read_text())
     with duckdb.connect(str(daily.warehouse_path), read_only=True) as con:
-        assert _stray_rows(con, session) == expected
+        for relation in ("intermediate.int_web_session_activity", "staging.stg_online__orders"):
+            schema, name = relation.split(".")
+            built = {c for (c,) in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = ? and table_name = ?", [schema, name]).fetchall()}
+            [node] = [n for n in manifest["nodes"].values() if n["name"] == name]
+            assert set(node["columns"]) == built, relation

@@ -2,7 +2,7 @@
     an event from its window's first day on, from all their events. -#}
 {{
     config(
-        on_schema_change='fail',
+        on_schema_change='sync_all_columns',
         tags=['partitioned'],
         post_hook="{{ drop_keys_without_rows('session_id', ref('stg_online__events'), 'last_business_date') }}",
         **incremental_by_key('session_id'),

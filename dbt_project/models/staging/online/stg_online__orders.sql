@@ -1,10 +1,10 @@
 {#- Incremental by order (macros/incremental.sql): a daily run recomputes the orders with a
     status version from its window's first day on, from all their versions. It was a table
-    before last_business_date existed: a warehouse of then gets the column, empty, and the
-    first run recomputes every order (keys_to_recompute takes the empty ones). -#}
+    without last_business_date before: in a warehouse of then, the first run adds the column
+    and recomputes every order (keys_to_recompute). -#}
 {{
     config(
-        on_schema_change='append_new_columns',
+        on_schema_change='sync_all_columns',
         tags=['partitioned'],
         post_hook="{{ drop_keys_without_rows('order_id', source('online', 'online_orders'), 'last_business_date') }}",
         **incremental_by_key('order_id'),
