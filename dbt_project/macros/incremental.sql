@@ -21,9 +21,10 @@
 {#- Models with one row per key (a web session, an online order) built from every source row
     of that key, whose rows arrive on several business days. On DuckDB they are incremental
     in the partitioned (daily) run, delete+insert by key: a run recomputes, from all their
-    rows, the keys with a row on a business day from the window's first day on (the only
-    days on which the source changes: the window is replaced, later copies of its rows are
-    dropped) and the keys the table last saw on such a day; every other key is unchanged.
+    rows, the keys with a row on a business day from the window's first day on and the keys
+    the table last saw on such a day; every other key is unchanged, as its rows are. (A run
+    replaces the window's days and drops later copies of their rows. A file for an older
+    day reaches these models when that day's partition runs again: README, Backfills.)
     A key left without rows is deleted afterwards (drop_keys_without_rows). Spark's Parquet
     tables cannot delete rows: there the model is a table. -#}
 {% macro incremental_by_key(key) -%}
