@@ -24,7 +24,8 @@
     rows, the keys with a row on a business day from the window's first day on and the keys
     the table last saw on such a day; every other key is unchanged, as its rows are. (A run
     replaces the window's days and drops later copies of their rows. A file for an older
-    day reaches these models when that day's partition runs again: README, Backfills.)
+    day is ingested by the landing sensor in a run of that day's partition: README,
+    Backfills.)
     A key left without rows is deleted afterwards (drop_keys_without_rows). Spark's Parquet
     tables cannot delete rows: there the model is a table. -#}
 {% macro incremental_by_key(key) -%}

@@ -3,9 +3,11 @@
 import datetime as dt
 import hashlib
 import json
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from orchestration.defs.dbt.assets import dbt_partitioned_models
 from orchestration.defs.partitions import daily_partitions
 from orchestration.lib.contract import DATASETS
 from orchestration.lib.dbt_vars import lookback_days
@@ -46,12 +48,14 @@ reference_ingest = dg.define_asset_job(
 
 
 @dg.sensor(
-    jobs=[landing_ingest, reference_ingest],
+    jobs=[landing_ingest, reference_ingest, loyalty_daily],
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Watches the landing folder. A new or changed file (compared with the ingest "
                 "ledger by sha256) triggers ingestion of its business day; consecutive days "
-                "are ingested in one run.",
+                "are ingested in one run. A day older than the next scheduled run's window "
+                "also has its incremental dbt models rebuilt in that run: no daily run "
+                "would reach it.",
 )
 def landing_files(context: dg.SensorEvaluationContext, storage: LoyaltyStorage):
     seen = json.loads(context.cursor) if context.cursor else {}
@@ -59,7 +63,9 @@ def landing_files(context: dg.SensorEvaluationContext, storage: LoyaltyStorage):
     candidates = {path for path, sig in current.items() if seen.get(path) != sig}
     if not candidates:
         return dg.SkipReason("no new or changed landing files")
-    requests = ingest_requests(context, storage, current, only=candidates)
+    today = dt.datetime.now(ZoneInfo(daily_partitions.timezone)).date()
+    requests = ingest_requests(context, storage, current, only=candidates,
+                               staging_before=today - dt.timedelta(days=lookback_days()))
     context.update_cursor(json.dumps(current, sort_keys=True))
     return requests or dg.SkipReason("landing files changed on disk but not in content")
 
@@ -68,10 +74,14 @@ def ingest_requests(context, storage: LoyaltyStorage, current: dict[str, str], *
                     only: set[str] | None = None, since: dt.date | None = None,
                     jobs: tuple[str | None, str | None] = (landing_ingest.name,
                                                            reference_ingest.name),
-                    ) -> list[dg.RunRequest]:
+                    staging_before: dt.date | None = None) -> list[dg.RunRequest]:
     """Ingest runs for the landing files the lake is behind on: one for the snapshots, one
     per range of consecutive days. ``only``: look at these files; ``since``: at days from it;
     ``jobs``: the jobs for days and for snapshots (None: the schedule's own job).
+    ``staging_before``: a range starting before this day runs in ``loyalty_daily`` with the
+    incremental (partitioned) dbt models too, since the daily runs re-process only the
+    days of their lookback: a late or corrected file of an older day would otherwise stay
+    out of staging until someone backfilled its day.
     """
     daily_job, snapshot_job = jobs
     stale = stale_partitions(storage.landing_path, storage.lake, DATASETS.values(), only=only)
@@ -94,13 +104,17 @@ def ingest_requests(context, storage: LoyaltyStorage, current: dict[str, str], *
         names = sorted(set().union(*(stale[d] for d in days if first <= d <= last)))
         keys = [dg.AssetKey(n) for n in names]
         run_key = f"{first}:{last}:{_digest(current, names)}"
+        job = daily_job
+        if staging_before is not None and first < staging_before:
+            job = loyalty_daily.name
+            keys += sorted(dbt_partitioned_models.keys, key=dg.AssetKey.to_user_string)
         if first == last:
-            requests.append(dg.RunRequest(job_name=daily_job, asset_selection=keys,
+            requests.append(dg.RunRequest(job_name=job, asset_selection=keys,
                                           partition_key=first.isoformat(), run_key=run_key,
                                           run_config=IN_PROCESS))
         else:
             requests.append(dg.RunRequest(
-                job_name=daily_job, asset_selection=keys, run_key=run_key,
+                job_name=job, asset_selection=keys, run_key=run_key,
                 run_config=IN_PROCESS,
                 tags={"dagster/asset_partition_range_start": first.isoformat(),
                       "dagster/asset_partition_range_end": last.isoformat()}))
