@@ -187,27 +187,25 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings
                     "where session_id = ?", [marked_session])
         con.execute("update staging.stg_online__orders set order_status = 'marker' "
                     "where order_id = ?", [QUIET_ORDER])
-    stray["marked_session"] = marked_session
 
-    def markers() -> tuple[int, str]:
+    def after(run: str) -> None:
+        """What the run left: the markers, and the rows the stray deliveries touched."""
         with duckdb.connect(str(daily.warehouse_path), read_only=True) as con:
             [(events,)] = con.execute("select events from intermediate.int_web_session_activity "
                                       "where session_id = ?", [marked_session]).fetchall()
             [(status,)] = con.execute("select order_status from staging.stg_online__orders "
                                       "where order_id = ?", [QUIET_ORDER]).fetchall()
-            stray["after"] = _stray_rows(con, stray["first_day_session"])
-        return events, status
+            stray[f"markers_after_{run}"] = (events, status)
+            stray[f"after_{run}"] = _stray_rows(con, stray["first_day_session"])
 
     run_partition(CORRECTED_DAY)
-    stray["markers_after_correction"] = markers()
-    stray["after_correction"] = stray.pop("after")
+    after("correction")
     with connect(daily.warehouse_path) as con:
         # orders as a warehouse built before the incremental orders has them (a table
         # without last_business_date): the next run must recompute them all
         con.execute("alter table staging.stg_online__orders drop column last_business_date")
     run_partition(CORRECTED_DAY)
-    stray["markers_after_upgrade"] = markers()
-    stray["after_upgrade"] = stray.pop("after")
+    after("upgrade")
     with connect(daily.warehouse_path) as con:  # the session marker goes, for the comparison
         con.execute("update intermediate.int_web_session_activity set events = events - 1000 "
                     "where session_id = ?", [marked_session])
