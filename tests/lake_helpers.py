@@ -8,7 +8,7 @@ from pathlib import Path
 from orchestration.lib.contract import DATASETS
 from orchestration.lib.ingest import ingest_days
 from orchestration.lib.lake import Lake
-from orchestration.lib.landing import discover
+from orchestration.lib.landing import LandingFile, discover
 
 
 def ingest_landing(landing_dir: Path, lake: Lake) -> None:
@@ -42,3 +42,13 @@ def redeliver_next_day(landing: Path, day: dt.date, events: int) -> None:
         lines = [next(f) for _ in range(events)]
     nxt = (day + dt.timedelta(days=1)).isoformat()
     (folder / f"{nxt}_redelivered.jsonl").write_text("".join(lines), encoding="utf-8")
+
+
+def header_only(files: list[LandingFile]) -> dict[Path, bytes]:
+    """Rewrite CSV landing files to their header line (a day corrected to no rows);
+    returns their original bytes."""
+    originals = {}
+    for landing_file in files:
+        originals[landing_file.path] = landing_file.path.read_bytes()
+        landing_file.path.write_bytes(originals[landing_file.path].split(b"\n", 1)[0] + b"\n")
+    return originals

@@ -1,21 +1,64 @@
 {#- The incremental strategy of the partitioned (daily) models, per engine, in one place.
+    A run replaces the window's days: what the lake holds for them now, and nothing else.
     DuckDB deletes the window's days and inserts them again (delete+insert on the date);
-    Spark's Parquet tables cannot delete, so there the table is partitioned by the date and
-    a run overwrites the partitions (days) it writes (insert_overwrite, dynamic mode). -#}
-{% macro partitioned_by_day(date_column) -%}
-    {{ return(adapter.dispatch('partitioned_by_day', 'loyalty')(date_column)) }}
+    its pre-hook first deletes every day of the window, so that a day the lake no longer
+    holds (a corrected file emptied it) goes too: delete+insert alone deletes only the days
+    it inserts. Spark's Parquet tables cannot delete, so there the table is partitioned by
+    the date and a run overwrites the partitions (days) it writes (insert_overwrite,
+    dynamic mode); its pre-hook drops the partitions of the window's days that the lake
+    dataset no longer holds. `source_name`, `table_name`: that dataset, the source the
+    model reads its days from. -#}
+{% macro partitioned_by_day(date_column, source_name, table_name) -%}
+    {{ return(adapter.dispatch('partitioned_by_day', 'loyalty')(date_column, source_name,
+                                                                  table_name)) }}
 {%- endmacro %}
 
-{% macro default__partitioned_by_day(date_column) -%}
-    {{ return({'incremental_strategy': 'delete+insert', 'unique_key': date_column}) }}
+{% macro default__partitioned_by_day(date_column, source_name, table_name) -%}
+    {{ return({
+        'incremental_strategy': 'delete+insert',
+        'unique_key': date_column,
+        'pre_hook': "{{ loyalty.clear_window_days('" ~ date_column ~ "', source('"
+                    ~ source_name ~ "', '" ~ table_name ~ "')) }}",
+    }) }}
 {%- endmacro %}
 
-{% macro spark__partitioned_by_day(date_column) -%}
+{% macro spark__partitioned_by_day(date_column, source_name, table_name) -%}
     {{ return({
         'incremental_strategy': 'insert_overwrite',
         'partition_by': [date_column],
         'file_format': 'parquet',
+        'pre_hook': "{{ loyalty.clear_window_days('" ~ date_column ~ "', source('"
+                    ~ source_name ~ "', '" ~ table_name ~ "')) }}",
     }) }}
+{%- endmacro %}
+
+{#- Pre-hook of the partitioned models (see partitioned_by_day); nothing on a first build or
+    a full refresh, which write the table whole. -#}
+{% macro clear_window_days(date_column, source_relation) -%}
+    {{ return(adapter.dispatch('clear_window_days', 'loyalty')(date_column, source_relation)) }}
+{%- endmacro %}
+
+{% macro default__clear_window_days(date_column, source_relation) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where {{ partition_window_filter(date_column) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Spark runs one statement at a time: each partition is dropped here, and the hook itself
+    is left empty (dbt skips an empty hook). -#}
+{% macro spark__clear_window_days(date_column, source_relation) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set emptied = run_query(
+            "select distinct " ~ date_column ~ " from " ~ this ~ " where "
+            ~ partition_window_filter(date_column) ~ " and " ~ date_column ~ " not in ("
+            ~ "select business_date from " ~ source_relation ~ " where "
+            ~ partition_window_filter('business_date') ~ ")") -%}
+        {%- for row in emptied.rows -%}
+            {%- do run_query("alter table " ~ this ~ " drop if exists partition ("
+                             ~ date_column ~ " = date'" ~ row[0] ~ "')") -%}
+        {%- endfor -%}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Models with one row per key (a web session, an online order) built from every source row

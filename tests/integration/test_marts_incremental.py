@@ -10,7 +10,8 @@ Every table and view of staging, intermediate and marts must then hold the same 
 The last day's web events and orders are first delivered with stray rows (a session and an
 order of their own, more events of a first-day session, a later status of a first-day
 order), built, then corrected and built again: the sessions and orders, incremental by key,
-must forget them all.
+must forget them all. The day before it, till lines and points entries are delivered, built,
+then corrected to header-only files: the day must leave their staging tables.
 """
 
 import datetime as dt
@@ -30,7 +31,7 @@ from orchestration.lib.ingest import ingest_days
 from orchestration.lib.lake import Lake
 from orchestration.lib.settings import Settings
 from orchestration.lib.warehouse import connect, ensure_lake_views
-from tests.lake_helpers import files_by_day, redeliver_next_day
+from tests.lake_helpers import files_by_day, header_only, redeliver_next_day
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 DBT = Path(sys.executable).parent / "dbt"
@@ -42,6 +43,10 @@ STRAY_SESSION = "sess-stray-delivery"
 STRAY_ORDER = "O-stray-delivery"
 EARLY_ORDER = "O-first-day-only"  # all its versions precede the last day's window
 QUIET_ORDER = "O-first-day-quiet"  # the same, and no stray row ever touches it
+# its till lines and points entries are delivered, then corrected to no rows at all
+EMPTIED_DAY = CORRECTED_DAY - dt.timedelta(days=1)
+EMPTIED = {"pos_transactions": "staging.stg_pos__transaction_lines where transaction_date",
+           "crm_points": "staging.stg_crm__points_entries where business_date"}
 
 
 def _lines(path: Path) -> list[dict]:
@@ -78,6 +83,11 @@ def _deliver_stray_rows(events_file: Path, orders_file: Path,
         {**order, "order_id": EARLY_ORDER, "status": "cancelled",
          "status_updated_at": f"{CORRECTED_DAY.isoformat()}T12:00:00Z"}])
     return originals
+
+
+def _emptied_day_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return {name: con.execute(f"select count(*) from {table} = ?", [EMPTIED_DAY]).fetchone()[0]
+            for name, table in EMPTIED.items()}
 
 
 def _start_dbt(settings: Settings, tmp: Path, *args: str) -> subprocess.Popen:
@@ -129,6 +139,9 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings
     _add_early_orders(landing)
     files = files_by_day(landing)
     days = sorted({d for by_day in files.values() for d in by_day if d is not None})
+    # the full refresh sees the emptied day as corrected: header only
+    delivered = header_only([f for name in EMPTIED for f in files[name][EMPTIED_DAY]])
+    corrected = {path: path.read_bytes() for path in delivered}
 
     full = _settings(tmp / "full")
     lake = Lake(full.lake_dir)
@@ -153,6 +166,9 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings
 
     stray: dict[str, object] = {}
     for day in days:
+        if day == EMPTIED_DAY:  # first delivered with its rows
+            for path, content in delivered.items():
+                path.write_bytes(content)
         if day == CORRECTED_DAY:
             [events_file], [orders_file] = files["online_events"][day], files["online_orders"][day]
             stray["first_day_session"] = _lines(files["online_events"][days[0]][0].path)[0][
@@ -171,6 +187,12 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings
             run_partition(LATE_DAY)
     with duckdb.connect(str(daily.warehouse_path), read_only=True) as con:
         stray["before_correction"] = _stray_rows(con, stray["first_day_session"])
+        stray["emptied_day_before_correction"] = _emptied_day_rows(con)
+    # the emptied day's corrected (header-only) files, ingested as the sensor would
+    for path, content in corrected.items():
+        path.write_bytes(content)
+    for name in EMPTIED:
+        ingest_days(DATASETS[name], {EMPTIED_DAY: files[name][EMPTIED_DAY]}, lake)
     # the corrected files, under the same names, replace the stray deliveries; their day is
     # the last one built, as a day corrected the next morning is
     for landing_file, dataset in ((events_file, "online_events"), (orders_file, "online_orders")):
@@ -197,6 +219,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings
                                       "where order_id = ?", [QUIET_ORDER]).fetchall()
             stray[f"markers_after_{run}"] = (events, status)
             stray[f"after_{run}"] = _stray_rows(con, stray["first_day_session"])
+            stray[f"emptied_day_after_{run}"] = _emptied_day_rows(con)
 
     run_partition(CORRECTED_DAY)
     after("correction")
@@ -320,6 +343,17 @@ def test_a_corrected_delivery_recomputes_or_drops_its_sessions_and_orders(builds
                       EARLY_ORDER: ["cancelled", CORRECTED_DAY]}
     assert stray["after_correction"] == expected
     assert stray["after_upgrade"] == expected
+
+
+def test_a_day_corrected_to_no_rows_leaves_the_staging_tables(builds) -> None:
+    """The emptied day's till lines and points entries were built, then their files were
+    delivered again with a header only: the next run, whose window holds that day, removed
+    them (delete+insert alone deletes only the days it inserts). The equality with the full
+    refresh above covers the marts built on them."""
+    _, _, stray = builds
+    before = stray["emptied_day_before_correction"]
+    assert before["pos_transactions"] > 20 and before["crm_points"] > 0
+    assert stray["emptied_day_after_correction"] == {name: 0 for name in EMPTIED}
 
 
 def test_runs_recompute_only_what_their_window_reaches(builds) -> None:

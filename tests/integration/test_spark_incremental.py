@@ -9,9 +9,12 @@ go to both engines over one lake:
 
 1. the five days with one day's till lines and web events missing (the late file), some of
    its events delivered again in the next day's file;
-2. the late files arrive and their day's window runs (with the usual lookback).
+2. the late files arrive and their day's window runs (with the usual lookback);
+3. the till lines and points entries of the day before the last are delivered again as
+   header-only files (corrected to no rows), and the last day's window runs.
 
-Then both engines must hold the same rows, and each event once, on its first day.
+Then both engines must hold the same rows, each event once, on its first day, and no row of
+the emptied day.
 """
 
 import datetime as dt
@@ -31,7 +34,7 @@ from orchestration.lib.lake import Lake
 from orchestration.lib.settings import Settings
 from orchestration.lib.spark_engine import expose_spark_tables, spark_dbt_vars
 from orchestration.lib.warehouse import connect, ensure_lake_views
-from tests.lake_helpers import files_by_day, redeliver_next_day
+from tests.lake_helpers import files_by_day, header_only, redeliver_next_day
 
 pytestmark = pytest.mark.spark
 
@@ -41,6 +44,15 @@ CFG = GeneratorConfig(members=120, days=5, start=dt.date(2026, 2, 1), seed=11)
 LATE_DAY = dt.date(2026, 2, 3)
 LATE = ("pos_transactions", "online_events")
 MODELS = ("stg_pos__transaction_lines", "stg_online__events", "stg_crm__points_entries")
+LAST_DAY = CFG.start + dt.timedelta(days=CFG.days - 1)
+EMPTIED_DAY = LAST_DAY - dt.timedelta(days=1)
+EMPTIED = {"pos_transactions": "staging.stg_pos__transaction_lines where transaction_date",
+           "crm_points": "staging.stg_crm__points_entries where business_date"}
+
+
+def _emptied_day_rows(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, int]:
+    return {name: con.execute(f"select count(*) from {catalog}.{table} = ?",
+                              [EMPTIED_DAY]).fetchone()[0] for name, table in EMPTIED.items()}
 
 
 def _run(settings: Settings, out: Path, window: dict[str, str]) -> subprocess.Popen:
@@ -76,22 +88,31 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnectio
     for name, by_day in files.items():
         on_time = {d: f for d, f in by_day.items() if not (name in LATE and d == LATE_DAY)}
         ingest_days(DATASETS[name], on_time, lake)
-    last = CFG.start + dt.timedelta(days=CFG.days - 1)
-    _both(duck, spark, root, partitioned_dbt_vars(CFG.start, last + dt.timedelta(days=1)))
+    _both(duck, spark, root, partitioned_dbt_vars(CFG.start, LAST_DAY + dt.timedelta(days=1)))
     for name in LATE:
         ingest_days(DATASETS[name], {LATE_DAY: files[name][LATE_DAY]}, lake)
     _both(duck, spark, root, partitioned_dbt_vars(LATE_DAY, LATE_DAY + dt.timedelta(days=1)))
+    # the emptied day's rows as both engines hold them before its correction
+    with duckdb.connect() as before:
+        expose_spark_tables(before, spark.spark_dir, ("staging",))
+        before.execute(f"attach '{duck.warehouse_path}' as duck (read_only)")
+        emptied_before = {"spark": _emptied_day_rows(before, "memory"),
+                          "duckdb": _emptied_day_rows(before, "duck")}
+    header_only([f for name in EMPTIED for f in files[name][EMPTIED_DAY]])
+    for name in EMPTIED:
+        ingest_days(DATASETS[name], {EMPTIED_DAY: files[name][EMPTIED_DAY]}, lake)
+    _both(duck, spark, root, partitioned_dbt_vars(LAST_DAY, LAST_DAY + dt.timedelta(days=1)))
 
     con = duckdb.connect(str(root / "spark_tables.duckdb"))
     exposed = expose_spark_tables(con, spark.spark_dir, ("staging",))
     assert {f"staging.{m}" for m in MODELS} <= set(exposed)
     con.execute(f"attach '{duck.warehouse_path}' as duck (read_only)")
-    yield con
+    yield con, emptied_before
     con.close()
 
 
 def test_spark_and_duckdb_hold_the_same_rows(builds) -> None:
-    con = builds
+    con, _ = builds
     for model in MODELS:
         columns = [r[0] for r in con.execute(
             "select column_name from information_schema.columns where table_catalog = 'duck' "
@@ -108,7 +129,7 @@ def test_spark_and_duckdb_hold_the_same_rows(builds) -> None:
 
 
 def test_the_late_days_lines_arrived_on_spark(builds) -> None:
-    con = builds
+    con, _ = builds
     [(lines,)] = con.execute("select count(*) from staging.stg_pos__transaction_lines "
                              "where transaction_date = ?", [LATE_DAY]).fetchall()
     [(raw,)] = con.execute("select count(*) from duck.raw.pos_transactions "
@@ -117,7 +138,7 @@ def test_the_late_days_lines_arrived_on_spark(builds) -> None:
 
 
 def test_an_event_first_seen_later_moves_to_its_late_first_day_on_spark(builds) -> None:
-    con = builds
+    con, _ = builds
     repeated = con.execute(
         "select event_id, min(business_date) from duck.raw.online_events group by event_id "
         "having min(business_date) = ? and max(business_date) > ?",
@@ -127,3 +148,14 @@ def test_an_event_first_seen_later_moves_to_its_late_first_day_on_spark(builds) 
         "select event_id, business_date from staging.stg_online__events "
         "where event_id in (select unnest(?))", [[e for e, _ in repeated]]).fetchall()
     assert sorted(kept) == sorted(repeated)
+
+
+def test_a_day_corrected_to_no_rows_leaves_both_engines(builds) -> None:
+    """Spark drops the emptied day's partitions (its dynamic overwrite writes only the days
+    that have rows); DuckDB deletes the window's days before inserting them."""
+    con, before = builds
+    for engine in ("spark", "duckdb"):
+        assert before[engine]["pos_transactions"] > 20 and before[engine]["crm_points"] > 0
+    assert {"spark": _emptied_day_rows(con, "spark_tables"),
+            "duckdb": _emptied_day_rows(con, "duck")} == {
+        engine: {name: 0 for name in EMPTIED} for engine in ("spark", "duckdb")}
