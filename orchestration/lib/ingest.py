@@ -33,6 +33,8 @@ from .landing import (
     LandingFile,
     file_text,
     is_coded_text,
+    is_flat,
+    prefetch_jsonl,
     read_file,
     to_text,
 )
@@ -643,11 +645,14 @@ class _ReadBatch:
 READ_THREADS = 2
 
 
-def _read_file(file: LandingFile) -> tuple[tuple, pa.Table | FileRejected]:
-    """The file's version (sha256, size, ctime) and its rows, or why it cannot be read."""
+def _read_file(file: LandingFile, prefetched: Future | None = None
+               ) -> tuple[tuple, pa.Table | FileRejected]:
+    """The file's version (sha256, size, ctime) and its rows, or why it cannot be read.
+    ``prefetched``: a :func:`prefetch_jsonl` of files including this one."""
     version = file.version()
     try:
-        return version, read_file(file)
+        rows = prefetched.result().get(file.path) if prefetched is not None else None
+        return version, read_file(file, rows)
     except FileRejected as exc:
         return version, exc
 
@@ -657,7 +662,16 @@ def _read_batch(dataset: Dataset, files_by_day: dict[dt.date | None, list[Landin
                 files_pool: ThreadPoolExecutor) -> _ReadBatch:
     outcomes: dict[dt.date | None, list[FileOutcome]] = {d: [] for d in files_by_day}
     shaped: list[pa.Table] = []
-    reads = {(day, order): files_pool.submit(_read_file, file)
+    # JSON lines with nested values are read by DuckDB, the batch's files in a query per
+    # reading thread. Those queries are queued first: a file's read, which waits for its
+    # query, only starts once every query is running.
+    jsonl = [] if is_flat(dataset) else [
+        f.path for files in files_by_day.values() for f in files
+        if f.path.name.lower().endswith((".jsonl", ".jsonl.gz"))]
+    groups = [jsonl[k::READ_THREADS] for k in range(READ_THREADS) if jsonl[k::READ_THREADS]]
+    queries = {path: query for group in groups
+               for query in [files_pool.submit(prefetch_jsonl, group)] for path in group}
+    reads = {(day, order): files_pool.submit(_read_file, file, queries.get(file.path))
              for day, files in files_by_day.items() for order, file in enumerate(files)}
     for day, files in files_by_day.items():
         for order, file in enumerate(files):

@@ -156,10 +156,11 @@ def read_as_text(file: LandingFile) -> pa.Table:
     return pa.table({n: file_text(file, table.column(n)) for n in table.column_names})
 
 
-def read_file(file: LandingFile) -> pa.Table:
+def read_file(file: LandingFile, prefetched: pa.Table | None = None) -> pa.Table:
     """As :func:`read_as_text`, except that a Parquet file's columns keep their own types
     (ingest validates numbers as they are, and writes text only for rejected rows), and
-    its text stored as a dictionary is read as one (see :func:`is_coded_text`)."""
+    its text stored as a dictionary is read as one (see :func:`is_coded_text`).
+    ``prefetched``: the file's rows as :func:`prefetch_jsonl` read them, if it did."""
     name = file.path.name.lower()
     if file.size == 0:
         raise FileRejected("empty_file", f"{file.rel_path} is empty (0 bytes)")
@@ -174,7 +175,7 @@ def read_file(file: LandingFile) -> pa.Table:
         if name.endswith((".csv", ".csv.gz")):
             return _read_csv(file)
         if name.endswith((".jsonl", ".jsonl.gz")):
-            return _read_jsonl(file)
+            return _read_jsonl(file, prefetched)
     except FileRejected:
         raise
     except (pa.ArrowInvalid, gzip.BadGzipFile, EOFError, zlib.error) as exc:
@@ -300,9 +301,11 @@ def _json_text(value: object) -> str | None:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _read_jsonl(file: LandingFile) -> pa.Table:
+def _read_jsonl(file: LandingFile, prefetched: pa.Table | None = None) -> pa.Table:
     """One row per non-blank line. A line that is not a JSON object stays a row, with
-    ``_line_error`` saying why, so that it is quarantined rather than lost."""
+    ``_line_error`` saying why, so that it is quarantined rather than lost. ``prefetched``:
+    DuckDB's reading of the file (see :func:`prefetch_jsonl`), used when the file is one
+    DuckDB's reader may take (see _read_jsonl_with_duckdb)."""
     opener = _opener(file)
     with opener(file.path, "rb") as stream:
         data = stream.read()
@@ -315,8 +318,10 @@ def _read_jsonl(file: LandingFile) -> pa.Table:
     body = data.removeprefix(b"\xef\xbb\xbf")
     if _one_text_per_line(body, text):
         dataset = DATASETS[file.dataset]
-        fast = _read_plain_jsonl(body, dataset) if _is_flat(dataset) else None
-        if fast is None:
+        fast = _read_plain_jsonl(body, dataset) if is_flat(dataset) else None
+        if fast is None and prefetched is not None:  # as DuckDB reads the file alone
+            fast = None if _lenient_json(body) else _duckdb_rows_as_read(prefetched, body)
+        elif fast is None:
             fast = _read_jsonl_with_duckdb(file.path, body)
         if fast is not None:
             return fast
@@ -387,7 +392,8 @@ def _line_count(data: bytes) -> int:
     return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
 
 
-def _is_flat(dataset: Dataset) -> bool:
+def is_flat(dataset: Dataset) -> bool:
+    """Whether the dataset has no nested (JSON list) column."""
     return not any(c.type == "json_array" for c in dataset.columns)
 
 
@@ -418,7 +424,7 @@ def _read_plain_jsonl(data: bytes, dataset: Dataset) -> pa.Table | None:
     except pa.ArrowInvalid:  # bad JSON, not an object, a number where text is due, ...
         return None
     if table.num_rows == 0 or table.num_rows != _line_count(data) or _has_empty_row(table):
-        return None  # _has_empty_row: see _read_jsonl_with_duckdb
+        return None  # _has_empty_row: see _duckdb_rows_as_read
     out = {}
     for name, col in zip(table.column_names, table.columns, strict=True):
         if name != name.strip().lower():
@@ -461,30 +467,95 @@ def _read_jsonl_with_duckdb(path: Path, data: bytes) -> pa.Table | None:
     takes line by line."""
     if _lenient_json(data):
         return None
+    try:
+        read = _duckdb_json_rows(_duckdb_reader(), [path])
+    except duckdb.Error:  # not JSON, not an object, a key twice (DuckDB refuses the file)
+        return None
+    return _duckdb_rows_as_read(read[path], data) if path in read else None
+
+
+def prefetch_jsonl(paths: list[Path]) -> dict[Path, pa.Table]:
+    """DuckDB's JSON reader (see _read_jsonl_with_duckdb) over many files in two queries,
+    instead of two per file: most of the time a small file costs is the queries' own. A
+    file whose keys are not all in lower case is left out; so is every file when DuckDB
+    refuses one (a line that is not an object, a key twice): each is then read on its own.
+    :func:`read_file` checks the rest as it would check the file read alone."""
+    if not paths:
+        return {}
+    try:
+        return _duckdb_json_rows(_duckdb_reader(), paths)
+    except duckdb.Error:
+        return {}
+
+
+# The column DuckDB names each row's file in, and the one saying a row is empty (a JSON key
+# of either name makes DuckDB refuse the files: they are then read one by one)
+_FILE_COLUMN = "__loyalty_landing_file"
+_EMPTY_COLUMN = "__loyalty_empty_row"
+
+
+def _duckdb_reader() -> duckdb.DuckDBPyConnection:
     con = getattr(_duckdb_readers, "con", None)
     if con is None:  # one per thread, single-threaded: rows come back in file order
         con = _duckdb_readers.con = duckdb.connect(config={"threads": 1,
                                                            "memory_limit": "256MB"})
-    source = "read_json($path, format = 'newline_delimited', records = true"
-    try:
-        # every key of every line, in order of first appearance: half the time of
-        # DESCRIBE, which infers a type for each key from every line
-        keys = pc.unique(con.sql("select json_keys(json) as k from read_ndjson_objects($path)",
-                                 params={"path": str(path)}).to_arrow_table()
-                         .column("k").combine_chunks().flatten()).to_pylist()
-        if not keys or any(k != k.strip().lower() for k in keys):
-            return None
-        columns = "{" + ", ".join(f"'{k.replace(chr(39), chr(39) * 2)}': 'VARCHAR'"
-                                  for k in keys) + "}"
-        table = con.sql(f"select * from {source}, columns = {columns})",
-                        params={"path": str(path)}).to_arrow_table()
-    except duckdb.Error:  # not JSON, not an object, a key twice (DuckDB refuses the file)
-        return None
-    if table.num_rows != _line_count(data) or _has_empty_row(table):
+    return con
+
+
+def _duckdb_json_rows(con: duckdb.DuckDBPyConnection,
+                      paths: list[Path]) -> dict[Path, pa.Table]:
+    """Path → the file's rows, a VARCHAR column per key of the file (in order of first
+    appearance), for the files whose keys are all in lower case. Raises duckdb.Error when
+    DuckDB refuses a file."""
+    # every key of every line: half the time of DESCRIBE, which infers a type for each key
+    # from every line
+    found = con.sql(f"select {_FILE_COLUMN}, json_keys(json) as k "
+                    f"from read_ndjson_objects($paths, filename = '{_FILE_COLUMN}')",
+                    params={"paths": [str(p) for p in paths]}).to_arrow_table()
+    keys = {}
+    for name, rows in _by_file(found):
+        names = pc.unique(rows.column("k").combine_chunks().flatten()).to_pylist()
+        if names and all(k == k.strip().lower() for k in names):
+            keys[name] = names
+    if not keys:
+        return {}
+    every_key = list(dict.fromkeys(k for names in keys.values() for k in names))
+    columns = "{" + ", ".join(f"'{k.replace(chr(39), chr(39) * 2)}': 'VARCHAR'"
+                              for k in every_key) + "}"
+    # a row whose every value is NULL: every key of the file's, as the keys of other files
+    # are NULL in it (see _duckdb_rows_as_read)
+    empty = " and ".join(f'"{k.replace(chr(34), chr(34) * 2)}" is null' for k in every_key)
+    table = con.sql(f"select *, {empty} as {_EMPTY_COLUMN} "
+                    f"from read_json($paths, format = 'newline_delimited', records = true, "
+                    f"columns = {columns}, filename = '{_FILE_COLUMN}')",
+                    params={"paths": list(keys)}).to_arrow_table()
+    return {Path(name): rows.select([*keys[name], _EMPTY_COLUMN])
+            for name, rows in _by_file(table) if name in keys}
+
+
+def _by_file(table: pa.Table) -> list[tuple[str, pa.Table]]:
+    """A single-threaded read's rows cut into one slice per file (each file's rows are
+    together, in file order)."""
+    encoded = pc.dictionary_encode(table.column(_FILE_COLUMN)).combine_chunks()
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    if len(codes) and np.any(np.diff(codes) < 0):  # never seen: no slice rather than a wrong one
+        raise duckdb.InvalidInputException("rows of several files interleaved")
+    counts = np.bincount(codes, minlength=len(encoded.dictionary))
+    starts = np.cumsum(counts) - counts
+    return [(name, table.slice(start, count)) for name, start, count
+            in zip(encoded.dictionary.to_pylist(), starts.tolist(), counts.tolist(), strict=True)]
+
+
+def _duckdb_rows_as_read(table: pa.Table, data: bytes) -> pa.Table | None:
+    """A file's rows read by DuckDB, as the careful reader would give them; None when they
+    are not (see _read_jsonl_with_duckdb). ``data``: the file's text, which the caller
+    found free of what only DuckDB accepts (_lenient_json)."""
+    if table.num_rows != _line_count(data) or pc.any(table.column(_EMPTY_COLUMN)).as_py():
         # a line `null` is a row of nulls to DuckDB, not an object to the contract; `{}`
         # looks the same, so both go to the careful reader
         return None
-    return _as_read({k: table.column(k).cast(pa.string()) for k in keys}, table.num_rows)
+    return _as_read({k: table.column(k).cast(pa.string()) for k in table.column_names
+                     if k != _EMPTY_COLUMN}, table.num_rows)
 
 
 def is_coded_text(type_: pa.DataType) -> bool:

@@ -255,7 +255,7 @@ ORDER = ('{"order_id":"O%d","account_id":"A1","placed_at":"2026-03-01T10:00:00Z"
 ITEMS = '[{"product_id":"P1","quantity":1.0,"unit_price":25.9,"discount_amount":0.0}]'
 
 
-@pytest.mark.parametrize("dataset, name, text, reader", [
+JSON_CASES = [
     ("online_events", "plain", "\n".join(EVENT % (i, "") for i in range(5)) + "\n", "arrow"),
     ("online_events", "no final newline", "\n".join(EVENT % (i, "") for i in range(3)), "arrow"),
     ("online_events", "CRLF", "\r\n".join(EVENT % (i, "") for i in range(3)) + "\r\n", "arrow"),
@@ -316,7 +316,10 @@ ITEMS = '[{"product_id":"P1","quantity":1.0,"unit_price":25.9,"discount_amount":
     ("online_orders", "a null line", ORDER % (1, "5", ITEMS, "") + "\nnull\n", "careful"),
     ("online_orders", "key in capitals", ORDER.replace("order_id", "Order_Id") % (1, "5", ITEMS, "")
      + "\n", "careful"),
-])
+]
+
+
+@pytest.mark.parametrize("dataset, name, text, reader", JSON_CASES)
 @pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
 def test_fast_json_readers_read_lines_as_the_careful_reader_does(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dataset: str, name: str, text: str,
@@ -346,6 +349,51 @@ def test_fast_json_readers_read_lines_as_the_careful_reader_does(
     absent = [c for c in got.column_names if c not in careful.column_names]
     assert all(got.column(c).null_count == got.num_rows for c in absent)
     assert got.drop_columns(absent).equals(careful), name
+
+
+def _write_cases(folder: Path, dataset: str, cases: list[tuple[str, str]]) -> list[LandingFile]:
+    folder.mkdir()
+    files = []
+    for n, (_, text) in enumerate(cases):
+        suffix = ".jsonl.gz" if n % 3 == 2 else ".jsonl"
+        path = folder / f"2026-03-01_part{n}{suffix}"
+        raw = text.encode("utf-8")
+        path.write_bytes(gzip.compress(raw) if suffix.endswith(".gz") else raw)
+        files.append(LandingFile(dataset, path, f"x/{path.name}", dt.date(2026, 3, 1)))
+    return files
+
+
+def test_files_read_together_by_duckdb_read_as_each_alone(tmp_path: Path) -> None:
+    """A batch's order files go to DuckDB in one query (prefetch_jsonl): every file, the
+    ones it leaves to the careful reader too, reads as it does alone. Files DuckDB
+    refuses (a line that is not an object, a key twice) make it leave the whole batch to
+    the readers of one file."""
+    cases = [(name, text) for dataset, name, text, _ in JSON_CASES if dataset == "online_orders"]
+    accepted = _write_cases(tmp_path / "accepted", "online_orders", cases)
+    prefetched = landing_module.prefetch_jsonl([f.path for f in accepted])
+    # the plain files were read there, the ones in capitals not
+    by_name = dict(zip([name for name, _ in cases], accepted, strict=True))
+    assert by_name["plain orders"].path in prefetched
+    assert by_name["key in capitals"].path not in prefetched
+    for file in accepted:
+        alone = landing_module.read_file(file)
+        assert landing_module.read_file(file, prefetched.get(file.path)).equals(alone), file
+    refused = _write_cases(tmp_path / "refused", "online_orders", [
+        *cases[:2], ("array line", ORDER % (1, "5", ITEMS, "") + "\n[1,2]\n"),
+        ("key twice", ORDER % (1, "5", ITEMS, ',"channel":"app"') + "\n")])
+    assert landing_module.prefetch_jsonl([f.path for f in refused]) == {}
+
+
+def test_files_read_together_keep_their_rows_in_file_order(tmp_path: Path) -> None:
+    """Files larger than DuckDB's reading buffers, read in one query: each file's rows, in
+    its order, and none of another file's."""
+    files = _write_cases(tmp_path / "big", "online_orders", [
+        (str(k), "\n".join(ORDER % (k * 100_000 + i, f"{i}.5", ITEMS, "")
+                           for i in range(30_000)) + "\n") for k in range(3)])
+    prefetched = landing_module.prefetch_jsonl([f.path for f in files])
+    for k, file in enumerate(files):
+        assert prefetched[file.path].column("order_id").to_pylist() == [
+            f"O{k * 100_000 + i}" for i in range(30_000)]
 
 
 def test_the_duckdb_json_reader_keeps_rows_in_file_order(tmp_path: Path) -> None:
