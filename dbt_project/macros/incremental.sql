@@ -1,44 +1,41 @@
 {#- The incremental strategy of the partitioned (daily) models, per engine, in one place.
     A run replaces the window's days: what the lake holds for them now, and nothing else.
     DuckDB deletes the window's days and inserts them again (delete+insert on the date);
-    its pre-hook first deletes every day of the window, so that a day the lake no longer
-    holds (a corrected file emptied it) goes too: delete+insert alone deletes only the days
-    it inserts. Spark's Parquet tables cannot delete, so there the table is partitioned by
-    the date and a run overwrites the partitions (days) it writes (insert_overwrite,
-    dynamic mode); its pre-hook drops the partitions of the window's days that the lake
-    dataset no longer holds. `source_name`, `table_name`: that dataset, the source the
-    model reads its days from. -#}
-{% macro partitioned_by_day(date_column, source_name, table_name) -%}
-    {{ return(adapter.dispatch('partitioned_by_day', 'loyalty')(date_column, source_name,
-                                                                  table_name)) }}
+    Spark's Parquet tables cannot delete, so there the table is partitioned by the date and
+    a run overwrites the partitions (days) it writes (insert_overwrite, dynamic mode). On
+    both, a pre-hook first removes every day of the window, so that a day the run writes no
+    row for goes too (a corrected file emptied it, or left only copies of rows delivered on
+    an earlier day): delete+insert and a dynamic overwrite replace only the days they write.
+    The models read their table for days before the window only. -#}
+{% macro partitioned_by_day(date_column) -%}
+    {{ return(adapter.dispatch('partitioned_by_day', 'loyalty')(date_column)) }}
 {%- endmacro %}
 
-{% macro default__partitioned_by_day(date_column, source_name, table_name) -%}
+{% macro default__partitioned_by_day(date_column) -%}
     {{ return({
         'incremental_strategy': 'delete+insert',
         'unique_key': date_column,
-        'pre_hook': "{{ loyalty.clear_window_days('" ~ date_column ~ "', source('"
-                    ~ source_name ~ "', '" ~ table_name ~ "')) }}",
+        'pre_hook': "{{ loyalty.clear_window_days('" ~ date_column ~ "') }}",
     }) }}
 {%- endmacro %}
 
-{% macro spark__partitioned_by_day(date_column, source_name, table_name) -%}
+{% macro spark__partitioned_by_day(date_column) -%}
     {{ return({
         'incremental_strategy': 'insert_overwrite',
         'partition_by': [date_column],
         'file_format': 'parquet',
-        'pre_hook': "{{ loyalty.clear_window_days('" ~ date_column ~ "', source('"
-                    ~ source_name ~ "', '" ~ table_name ~ "')) }}",
+        'pre_hook': "{{ loyalty.clear_window_days('" ~ date_column ~ "') }}",
     }) }}
 {%- endmacro %}
 
 {#- Pre-hook of the partitioned models (see partitioned_by_day); nothing on a first build or
-    a full refresh, which write the table whole. -#}
-{% macro clear_window_days(date_column, source_relation) -%}
-    {{ return(adapter.dispatch('clear_window_days', 'loyalty')(date_column, source_relation)) }}
+    a full refresh, which write the table whole. On DuckDB it runs in the model's
+    transaction: a failed run deletes nothing. -#}
+{% macro clear_window_days(date_column) -%}
+    {{ return(adapter.dispatch('clear_window_days', 'loyalty')(date_column)) }}
 {%- endmacro %}
 
-{% macro default__clear_window_days(date_column, source_relation) -%}
+{% macro default__clear_window_days(date_column) -%}
     {%- if is_incremental() -%}
     delete from {{ this }}
     where {{ partition_window_filter(date_column) }}
@@ -46,15 +43,13 @@
 {%- endmacro %}
 
 {#- Spark runs one statement at a time: each partition is dropped here, and the hook itself
-    is left empty (dbt skips an empty hook). -#}
-{% macro spark__clear_window_days(date_column, source_relation) -%}
+    is left empty (dbt skips an empty hook). Spark has no transaction: a run that fails
+    after this leaves the window's days empty until it runs again. -#}
+{% macro spark__clear_window_days(date_column) -%}
     {%- if execute and is_incremental() -%}
-        {%- set emptied = run_query(
-            "select distinct " ~ date_column ~ " from " ~ this ~ " where "
-            ~ partition_window_filter(date_column) ~ " and " ~ date_column ~ " not in ("
-            ~ "select business_date from " ~ source_relation ~ " where "
-            ~ partition_window_filter('business_date') ~ ")") -%}
-        {%- for row in emptied.rows -%}
+        {%- set days = run_query("select distinct " ~ date_column ~ " from " ~ this
+                                 ~ " where " ~ partition_window_filter(date_column)) -%}
+        {%- for row in days.rows -%}
             {%- do run_query("alter table " ~ this ~ " drop if exists partition ("
                              ~ date_column ~ " = date'" ~ row[0] ~ "')") -%}
         {%- endfor -%}

@@ -4,7 +4,7 @@
         on_schema_change='fail',
         tags=['partitioned'],
         post_hook="{{ drop_later_deliveries('entry_id') }}",
-        **partitioned_by_day('business_date', 'crm', 'crm_points'),
+        **partitioned_by_day('business_date'),
     )
 }}
 

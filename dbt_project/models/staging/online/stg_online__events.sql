@@ -4,7 +4,7 @@
         on_schema_change='fail',
         tags=['partitioned'],
         post_hook="{{ drop_later_deliveries('event_id') }}",
-        **partitioned_by_day('business_date', 'online', 'online_events'),
+        **partitioned_by_day('business_date'),
     )
 }}
 

@@ -3,7 +3,7 @@
         materialized='incremental',
         on_schema_change='fail',
         tags=['partitioned'],
-        **partitioned_by_day('transaction_date', 'pos', 'pos_transactions'),
+        **partitioned_by_day('transaction_date'),
     )
 }}
 
