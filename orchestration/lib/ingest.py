@@ -645,11 +645,12 @@ class _ReadBatch:
 READ_THREADS = 2
 
 
-def _read_file(file: LandingFile, prefetched: Future | None = None
-               ) -> tuple[tuple, pa.Table | FileRejected]:
-    """The file's version (sha256, size, ctime) and its rows, or why it cannot be read.
-    ``prefetched``: a :func:`prefetch_jsonl` of files including this one."""
-    version = file.version()
+def _read_file(file: LandingFile, version: tuple | None = None,
+               prefetched: Future | None = None) -> tuple[tuple, pa.Table | FileRejected]:
+    """The file's version (sha256, size, ctime) and its rows, or why it cannot be read;
+    the version is taken first unless given. ``prefetched``: a :func:`prefetch_jsonl` of
+    files including this one, started after ``version`` was taken."""
+    version = version or file.version()
     try:
         rows = prefetched.result().get(file.path) if prefetched is not None else None
         return version, read_file(file, rows)
@@ -663,15 +664,21 @@ def _read_batch(dataset: Dataset, files_by_day: dict[dt.date | None, list[Landin
     outcomes: dict[dt.date | None, list[FileOutcome]] = {d: [] for d in files_by_day}
     shaped: list[pa.Table] = []
     # JSON lines with nested values are read by DuckDB, the batch's files in a query per
-    # reading thread. Those queries are queued first: a file's read, which waits for its
-    # query, only starts once every query is running.
+    # reading thread, once every file's version is taken: rows read before the version
+    # could be older than it, and a correction written in between would then pass for
+    # loaded (read after, they can only be newer: the next run reads them again). The
+    # queries are queued first: a file's read, which waits for its query, only starts once
+    # every query is running.
     jsonl = [] if is_flat(dataset) else [
-        f.path for files in files_by_day.values() for f in files
+        f for files in files_by_day.values() for f in files
         if f.path.name.lower().endswith((".jsonl", ".jsonl.gz"))]
-    groups = [jsonl[k::READ_THREADS] for k in range(READ_THREADS) if jsonl[k::READ_THREADS]]
-    queries = {path: query for group in groups
+    versions = {f.path: files_pool.submit(f.version) for f in jsonl}
+    versions = {path: version.result() for path, version in versions.items()}
+    groups = [[f.path for f in jsonl[k::READ_THREADS]] for k in range(READ_THREADS)]
+    queries = {path: query for group in groups if group
                for query in [files_pool.submit(prefetch_jsonl, group)] for path in group}
-    reads = {(day, order): files_pool.submit(_read_file, file, queries.get(file.path))
+    reads = {(day, order): files_pool.submit(_read_file, file, versions.get(file.path),
+                                             queries.get(file.path))
              for day, files in files_by_day.items() for order, file in enumerate(files)}
     for day, files in files_by_day.items():
         for order, file in enumerate(files):

@@ -479,7 +479,9 @@ def prefetch_jsonl(paths: list[Path]) -> dict[Path, pa.Table]:
     instead of two per file: most of the time a small file costs is the queries' own. A
     file whose keys are not all in lower case is left out; so is every file when DuckDB
     refuses one (a line that is not an object, a key twice): each is then read on its own.
-    :func:`read_file` checks the rest as it would check the file read alone."""
+    :func:`read_file` checks the rest as it would check the file read alone. Take a file's
+    version before (see LandingFile.version): rows read before it could be older than the
+    version recorded for them."""
     if not paths:
         return {}
     try:
@@ -488,8 +490,8 @@ def prefetch_jsonl(paths: list[Path]) -> dict[Path, pa.Table]:
         return {}
 
 
-# The column DuckDB names each row's file in, and the one saying a row is empty (a JSON key
-# of either name makes DuckDB refuse the files: they are then read one by one)
+# The column DuckDB names each row's file in, and the one saying a row is empty (a file
+# with a JSON key of either name is left to the careful reader)
 _FILE_COLUMN = "__loyalty_landing_file"
 _EMPTY_COLUMN = "__loyalty_empty_row"
 
@@ -515,7 +517,8 @@ def _duckdb_json_rows(con: duckdb.DuckDBPyConnection,
     keys = {}
     for name, rows in _by_file(found):
         names = pc.unique(rows.column("k").combine_chunks().flatten()).to_pylist()
-        if names and all(k == k.strip().lower() for k in names):
+        if (names and all(k == k.strip().lower() for k in names)
+                and not {_FILE_COLUMN, _EMPTY_COLUMN} & set(names)):
             keys[name] = names
     if not keys:
         return {}

@@ -15,6 +15,7 @@ import datetime as dt
 import gzip
 import json
 import math
+import threading
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -363,25 +364,89 @@ def _write_cases(folder: Path, dataset: str, cases: list[tuple[str, str]]) -> li
     return files
 
 
-def test_files_read_together_by_duckdb_read_as_each_alone(tmp_path: Path) -> None:
+def test_files_read_together_by_duckdb_read_as_each_alone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A batch's order files go to DuckDB in one query (prefetch_jsonl): every file, the
-    ones it leaves to the careful reader too, reads as it does alone. Files DuckDB
+    ones it leaves to the careful reader too, reads as it does alone, and the files DuckDB
+    reads alone are taken from that query's rows (no query of their own). Files DuckDB
     refuses (a line that is not an object, a key twice) make it leave the whole batch to
     the readers of one file."""
+    reader_of = {name: reader for dataset, name, _, reader in JSON_CASES
+                 if dataset == "online_orders"}
+    reader_of["a key named as the empty-row flag"] = "careful"
     cases = [(name, text) for dataset, name, text, _ in JSON_CASES if dataset == "online_orders"]
+    cases.append(("a key named as the empty-row flag",
+                  ORDER % (1, "5", ITEMS, ',"__loyalty_empty_row":true') + "\n"))
     accepted = _write_cases(tmp_path / "accepted", "online_orders", cases)
     prefetched = landing_module.prefetch_jsonl([f.path for f in accepted])
-    # the plain files were read there, the ones in capitals not
     by_name = dict(zip([name for name, _ in cases], accepted, strict=True))
     assert by_name["plain orders"].path in prefetched
     assert by_name["key in capitals"].path not in prefetched
-    for file in accepted:
+    assert by_name["a key named as the empty-row flag"].path not in prefetched
+    real = landing_module._duckdb_rows_as_read
+    for name, file in by_name.items():
         alone = landing_module.read_file(file)
-        assert landing_module.read_file(file, prefetched.get(file.path)).equals(alone), file
+        taken = []
+
+        def spy(*args: object, taken: list = taken) -> object:
+            table = real(*args)
+            taken.append(table is not None)
+            return table
+        with monkeypatch.context() as patch:
+            patch.setattr(landing_module, "_duckdb_rows_as_read", spy)
+            if file.path in prefetched:
+                patch.setattr(landing_module, "_read_jsonl_with_duckdb",
+                              lambda *args: pytest.fail("a query of its own"))
+            got = landing_module.read_file(file, prefetched.get(file.path))
+        assert got.equals(alone), name
+        assert any(taken) == (reader_of[name] == "duckdb"), name
+    assert by_name["a key named as the empty-row flag"].path.exists()
+    assert landing_module.read_file(by_name["a key named as the empty-row flag"]).column(
+        "__loyalty_empty_row").to_pylist() == ["true"]
     refused = _write_cases(tmp_path / "refused", "online_orders", [
         *cases[:2], ("array line", ORDER % (1, "5", ITEMS, "") + "\n[1,2]\n"),
         ("key twice", ORDER % (1, "5", ITEMS, ',"channel":"app"') + "\n")])
     assert landing_module.prefetch_jsonl([f.path for f in refused]) == {}
+
+
+def test_a_file_rewritten_while_it_is_read_is_read_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An order file corrected (same size) between DuckDB's reading of the batch and the
+    ledger entry: the version recorded is the one the rows were read from, so the next
+    ingest sees the correction and loads it (it must not pass for loaded)."""
+    from orchestration.lib.contract import DATASETS
+    from orchestration.lib.ingest import is_unchanged
+
+    orders = DATASETS["online_orders"]
+    folder = tmp_path / "landing" / "online" / "orders"
+    folder.mkdir(parents=True)
+    path = folder / "2026-03-01.jsonl"
+    path.write_text(ORDER % (1, "10.5", ITEMS, "") + "\n")
+    # a second file: each of the two reading threads runs a query, and both wait for the
+    # correction, so that no file's read starts before it
+    (folder / "2026-03-01_part2.jsonl").write_text(ORDER % (2, "7.5", ITEMS, "") + "\n")
+    real = ingest_module.prefetch_jsonl
+    corrected = threading.Barrier(ingest_module.READ_THREADS, timeout=30)
+
+    def prefetch_then_correct(paths: list[Path]) -> dict:
+        read = real(paths)
+        if path in paths:
+            path.write_text(ORDER % (1, "99.5", ITEMS, "") + "\n")  # the same size
+        corrected.wait()
+        return read
+    monkeypatch.setattr(ingest_module, "prefetch_jsonl", prefetch_then_correct)
+    lake = Lake(tmp_path / "lake")
+    day = dt.date(2026, 3, 1)
+    files = discover(tmp_path / "landing", orders)
+    ingest_days(orders, {day: files}, lake)
+    raw = lake.raw("online_orders") / f"business_date={day}" / "data.parquet"
+    assert pq.read_table(raw).column("order_total").to_pylist() == [Decimal("10.5"),
+                                                                      Decimal("7.5")]
+    assert not is_unchanged(orders, files, lake, day)
+    monkeypatch.setattr(ingest_module, "prefetch_jsonl", real)
+    ingest_days(orders, {day: files}, lake)
+    assert pq.read_table(raw).column("order_total").to_pylist() == [Decimal("99.5"),
+                                                                      Decimal("7.5")]
 
 
 def test_files_read_together_keep_their_rows_in_file_order(tmp_path: Path) -> None:
