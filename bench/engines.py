@@ -52,7 +52,7 @@ def dbt_build(settings: Settings, out: Path, *extra: str) -> dict:
             cwd=DBT_DIR, env={**os.environ, **settings.dbt_env()}, stdout=log,
             stderr=subprocess.STDOUT)
         while proc.poll() is None:
-            peak = max(peak, _tree_rss(proc.pid))
+            peak = max(peak, sum(_tree_rss(proc.pid).values()))
             time.sleep(0.5)
     wall = time.perf_counter() - started
     if proc.returncode != 0:

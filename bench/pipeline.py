@@ -24,7 +24,8 @@ Generates a year of every landing dataset with the project's generator (members 
 3. one more day: the held-back day arrives and ``run_all`` runs again.
 
 Peak RSS is the largest sum of the resident memory of the child and all its descendants
-(dbt is a subprocess), sampled from /proc every 0.2 s. Everything lives in ``--workdir``.
+(dbt is a subprocess), sampled from /proc every 0.2 s, with the processes that held it at
+that moment. Everything lives in ``--workdir``.
 """
 
 from __future__ import annotations
@@ -103,8 +104,8 @@ def child_env(workdir: Path) -> dict[str, str]:
 
 # ---------------------------------------------------------------- child processes and memory
 
-def _tree_rss(root: int) -> int:
-    """Resident bytes of ``root`` and every descendant, from /proc."""
+def _tree_rss(root: int) -> dict[int, int]:
+    """Resident bytes of ``root`` and of every descendant, by process id, from /proc."""
     parents: dict[int, list[int]] = defaultdict(list)
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -112,32 +113,51 @@ def _tree_rss(root: int) -> int:
         except OSError:
             continue
         parents[int(fields[1])].append(int(stat.parent.name))
-    total, todo = 0, [root]
+    rss, todo = {}, [root]
     while todo:
         pid = todo.pop()
         try:
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+            rss[pid] = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
         except OSError:
             continue
         todo.extend(parents.get(pid, ()))
-    return total
+    return rss
+
+
+def _process_name(pid: int) -> str:
+    """What a process of the tree is, for the peak's breakdown: dbt, or the script run."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "gone"
+    names = [Path(a.decode(errors="replace")).name for a in args if a]
+    if any(n == "dbt" for n in names):
+        return "dbt"
+    script = next((n for n in names[1:] if n.endswith(".py") or n in ("loyalty", "dagster")),
+                  None)
+    return script or (names[0] if names else "?")
 
 
 def run_child(mode: str, out: Path, env: dict[str, str], log: Path) -> dict:
     """Run this script in ``mode`` as a child; its JSON result plus wall seconds and the
     sampled peak RSS of its process tree."""
     started = time.perf_counter()
-    peak = 0
+    peak, at_peak = 0, {}
     with open(log, "a") as sink:
         proc = subprocess.Popen([sys.executable, __file__, "--child", mode, str(out)],
                                 env=env, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
         while proc.poll() is None:
-            peak = max(peak, _tree_rss(proc.pid))
+            rss = _tree_rss(proc.pid)
+            if sum(rss.values()) > peak:  # which processes hold it (the child: "this run")
+                peak, at_peak = sum(rss.values()), defaultdict(int)
+                for pid, resident in rss.items():
+                    at_peak["this run" if pid == proc.pid else _process_name(pid)] += resident
             time.sleep(0.2)
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"{mode} child failed ({proc.returncode}): see {log}")
-    return {**json.loads(out.read_text()), "wall": wall, "peak_rss": peak}
+    return {**json.loads(out.read_text()), "wall": wall, "peak_rss": peak,
+            "peak_by_process": dict(at_peak)}
 
 
 # ---------------------------------------------------------------- pipeline (child side)
@@ -500,6 +520,11 @@ def main() -> int:
     print_table(full_layers, ref_layers, day_layers, (full["wall"], ref["wall"], day["wall"]))
     print(f"peak RSS (process tree, sampled): pipeline {mib(full['peak_rss'])}, reference "
           f"{mib(ref['peak_rss'])}, one more day {mib(day['peak_rss'])}")
+    for label, result in (("pipeline", full), ("one more day", day)):
+        held = sorted(result["peak_by_process"].items(), key=lambda kv: -kv[1])
+        big = [(name, n) for name, n in held if n >= 64 * 2**20]
+        print(f"  {label} at its peak: " + ", ".join(f"{name} {mib(n)}" for name, n in big)
+              + f", others {mib(sum(n for _, n in held) - sum(n for _, n in big))}")
     print(f"rows/s (POS lines / pipeline wall): {rows['pos_transactions'] / full['wall']:,.0f}; "
           f"reference {rows['pos_transactions'] / ref['wall']:,.0f}")
     print(f"sizes after the full refresh: warehouse {mib(sizes['warehouse.duckdb'])}, lake "
