@@ -159,6 +159,21 @@ def test_alice_is_one_member_across_till_web_survey_and_device(warehouse: Path) 
                            "where response_id = 'R4'") == (None,)
 
 
+def test_identity_match_rates_of_the_handmade_records(warehouse: Path) -> None:
+    """The identity health figure, worked out by hand: receipts T1 and T4 (C1) and T3 (C2)
+    by card, T2 anonymous; orders O1 (A1) and O2 (A3) by account; session s2 by Alice's
+    account and s1, anonymous, by her device once it logged in; responses R1 and R5 by
+    card, R2 and R3 by e-mail (R3 typed in another case), R4 anonymous."""
+    rows = _all(warehouse, "select record_type, records, records_with_identifier, "
+                           "matched_records, matched_by_card, matched_by_account, "
+                           "matched_by_email, matched_by_device from marts.identity_match_rates "
+                           "order by 1")
+    assert rows == [("online_orders", 2, 2, 2, 0, 2, 0, 0),
+                    ("survey_responses", 5, 4, 4, 2, 0, 2, 0),
+                    ("till_receipts", 4, 3, 3, 3, 0, 0, 0),
+                    ("web_sessions", 2, 2, 2, 0, 1, 0, 1)]
+
+
 def test_member_figures_are_the_sums_of_their_lines(warehouse: Path) -> None:
     alice = _one(warehouse, "select lifetime_gross_spend, lifetime_refunded_amount, "
                             "lifetime_net_spend, purchases, store_purchases, online_purchases, "
