@@ -52,3 +52,17 @@ def header_only(files: list[LandingFile]) -> dict[Path, bytes]:
         originals[landing_file.path] = landing_file.path.read_bytes()
         landing_file.path.write_bytes(originals[landing_file.path].split(b"\n", 1)[0] + b"\n")
     return originals
+
+
+# The incremental staging tables of the CSV datasets a test empties by a header-only
+# correction (header_only), and the column naming their business day
+EMPTIED_STAGING = {"pos_transactions": ("staging.stg_pos__transaction_lines", "transaction_date"),
+                   "crm_points": ("staging.stg_crm__points_entries", "business_date")}
+
+
+def staging_rows_on(con, day: dt.date, catalog: str | None = None) -> dict[str, int]:
+    """Rows of each EMPTIED_STAGING table on ``day`` (in ``catalog``, when given)."""
+    prefix = f"{catalog}." if catalog else ""
+    return {name: con.execute(f"select count(*) from {prefix}{table} where {column} = ?",
+                              [day]).fetchone()[0]
+            for name, (table, column) in EMPTIED_STAGING.items()}

@@ -31,7 +31,13 @@ from orchestration.lib.ingest import ingest_days
 from orchestration.lib.lake import Lake
 from orchestration.lib.settings import Settings
 from orchestration.lib.warehouse import connect, ensure_lake_views
-from tests.lake_helpers import files_by_day, header_only, redeliver_next_day
+from tests.lake_helpers import (
+    EMPTIED_STAGING,
+    files_by_day,
+    header_only,
+    redeliver_next_day,
+    staging_rows_on,
+)
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 DBT = Path(sys.executable).parent / "dbt"
@@ -45,8 +51,6 @@ EARLY_ORDER = "O-first-day-only"  # all its versions precede the last day's wind
 QUIET_ORDER = "O-first-day-quiet"  # the same, and no stray row ever touches it
 # its till lines and points entries are delivered, then corrected to no rows at all
 EMPTIED_DAY = CORRECTED_DAY - dt.timedelta(days=1)
-EMPTIED = {"pos_transactions": "staging.stg_pos__transaction_lines where transaction_date",
-           "crm_points": "staging.stg_crm__points_entries where business_date"}
 
 
 def _lines(path: Path) -> list[dict]:
@@ -83,11 +87,6 @@ def _deliver_stray_rows(events_file: Path, orders_file: Path,
         {**order, "order_id": EARLY_ORDER, "status": "cancelled",
          "status_updated_at": f"{CORRECTED_DAY.isoformat()}T12:00:00Z"}])
     return originals
-
-
-def _emptied_day_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    return {name: con.execute(f"select count(*) from {table} = ?", [EMPTIED_DAY]).fetchone()[0]
-            for name, table in EMPTIED.items()}
 
 
 def _start_dbt(settings: Settings, tmp: Path, *args: str) -> subprocess.Popen:
@@ -140,7 +139,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings
     files = files_by_day(landing)
     days = sorted({d for by_day in files.values() for d in by_day if d is not None})
     # the full refresh sees the emptied day as corrected: header only
-    delivered = header_only([f for name in EMPTIED for f in files[name][EMPTIED_DAY]])
+    delivered = header_only([f for name in EMPTIED_STAGING for f in files[name][EMPTIED_DAY]])
     corrected = {path: path.read_bytes() for path in delivered}
 
     full = _settings(tmp / "full")
@@ -187,11 +186,11 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings
             run_partition(LATE_DAY)
     with duckdb.connect(str(daily.warehouse_path), read_only=True) as con:
         stray["before_correction"] = _stray_rows(con, stray["first_day_session"])
-        stray["emptied_day_before_correction"] = _emptied_day_rows(con)
+        stray["emptied_day_before_correction"] = staging_rows_on(con, EMPTIED_DAY)
     # the emptied day's corrected (header-only) files, ingested as the sensor would
     for path, content in corrected.items():
         path.write_bytes(content)
-    for name in EMPTIED:
+    for name in EMPTIED_STAGING:
         ingest_days(DATASETS[name], {EMPTIED_DAY: files[name][EMPTIED_DAY]}, lake)
     # the corrected files, under the same names, replace the stray deliveries; their day is
     # the last one built, as a day corrected the next morning is
@@ -219,7 +218,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings
                                       "where order_id = ?", [QUIET_ORDER]).fetchall()
             stray[f"markers_after_{run}"] = (events, status)
             stray[f"after_{run}"] = _stray_rows(con, stray["first_day_session"])
-            stray[f"emptied_day_after_{run}"] = _emptied_day_rows(con)
+            stray[f"emptied_day_after_{run}"] = staging_rows_on(con, EMPTIED_DAY)
 
     run_partition(CORRECTED_DAY)
     after("correction")
@@ -353,7 +352,7 @@ def test_a_day_corrected_to_no_rows_leaves_the_staging_tables(builds) -> None:
     _, _, stray = builds
     before = stray["emptied_day_before_correction"]
     assert before["pos_transactions"] > 20 and before["crm_points"] > 0
-    assert stray["emptied_day_after_correction"] == {name: 0 for name in EMPTIED}
+    assert stray["emptied_day_after_correction"] == {name: 0 for name in EMPTIED_STAGING}
 
 
 def test_runs_recompute_only_what_their_window_reaches(builds) -> None:

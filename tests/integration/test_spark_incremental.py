@@ -34,7 +34,13 @@ from orchestration.lib.lake import Lake
 from orchestration.lib.settings import Settings
 from orchestration.lib.spark_engine import expose_spark_tables, spark_dbt_vars
 from orchestration.lib.warehouse import connect, ensure_lake_views
-from tests.lake_helpers import files_by_day, header_only, redeliver_next_day
+from tests.lake_helpers import (
+    EMPTIED_STAGING,
+    files_by_day,
+    header_only,
+    redeliver_next_day,
+    staging_rows_on,
+)
 
 pytestmark = pytest.mark.spark
 
@@ -46,13 +52,6 @@ LATE = ("pos_transactions", "online_events")
 MODELS = ("stg_pos__transaction_lines", "stg_online__events", "stg_crm__points_entries")
 LAST_DAY = CFG.start + dt.timedelta(days=CFG.days - 1)
 EMPTIED_DAY = LAST_DAY - dt.timedelta(days=1)
-EMPTIED = {"pos_transactions": "staging.stg_pos__transaction_lines where transaction_date",
-           "crm_points": "staging.stg_crm__points_entries where business_date"}
-
-
-def _emptied_day_rows(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, int]:
-    return {name: con.execute(f"select count(*) from {catalog}.{table} = ?",
-                              [EMPTIED_DAY]).fetchone()[0] for name, table in EMPTIED.items()}
 
 
 def _run(settings: Settings, out: Path, window: dict[str, str]) -> subprocess.Popen:
@@ -96,10 +95,10 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnectio
     with duckdb.connect() as before:
         expose_spark_tables(before, spark.spark_dir, ("staging",))
         before.execute(f"attach '{duck.warehouse_path}' as duck (read_only)")
-        emptied_before = {"spark": _emptied_day_rows(before, "memory"),
-                          "duckdb": _emptied_day_rows(before, "duck")}
-    header_only([f for name in EMPTIED for f in files[name][EMPTIED_DAY]])
-    for name in EMPTIED:
+        emptied_before = {"spark": staging_rows_on(before, EMPTIED_DAY, "memory"),
+                          "duckdb": staging_rows_on(before, EMPTIED_DAY, "duck")}
+    header_only([f for name in EMPTIED_STAGING for f in files[name][EMPTIED_DAY]])
+    for name in EMPTIED_STAGING:
         ingest_days(DATASETS[name], {EMPTIED_DAY: files[name][EMPTIED_DAY]}, lake)
     _both(duck, spark, root, partitioned_dbt_vars(LAST_DAY, LAST_DAY + dt.timedelta(days=1)))
 
@@ -156,6 +155,6 @@ def test_a_day_corrected_to_no_rows_leaves_both_engines(builds) -> None:
     con, before = builds
     for engine in ("spark", "duckdb"):
         assert before[engine]["pos_transactions"] > 20 and before[engine]["crm_points"] > 0
-    assert {"spark": _emptied_day_rows(con, "spark_tables"),
-            "duckdb": _emptied_day_rows(con, "duck")} == {
-        engine: {name: 0 for name in EMPTIED} for engine in ("spark", "duckdb")}
+    assert {"spark": staging_rows_on(con, EMPTIED_DAY, "spark_tables"),
+            "duckdb": staging_rows_on(con, EMPTIED_DAY, "duck")} == {
+        engine: {name: 0 for name in EMPTIED_STAGING} for engine in ("spark", "duckdb")}
