@@ -16,6 +16,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.partitions import daily_partitions, single_run
 from orchestration.lib.dbt_vars import lookback_days, partitioned_dbt_vars, vars_arg
+from orchestration.lib.memory import release_unused_memory
 from orchestration.lib.settings import Settings
 from orchestration.lib.spark_engine import expose_spark_tables, spark_dbt_vars
 from orchestration.lib.storage import WAREHOUSE_POOL, LoyaltyStorage
@@ -61,7 +62,11 @@ translator = LoyaltyTranslator()
 
 def _prepare(context: dg.AssetExecutionContext, storage: LoyaltyStorage) -> dict[str, object]:
     """dbt reads the lake through views; (re)create them and point dbt at this warehouse.
-    Returns the dbt vars the engine needs (on Spark: the datasets with no files yet)."""
+    Returns the dbt vars the engine needs (on Spark: the datasets with no files yet).
+
+    dbt's engine is about to take up to its memory cap beside this process: what this
+    process no longer uses (left by earlier steps of the same run) is handed back first."""
+    context.log.info(release_unused_memory().describe())
     settings = storage.export_dbt_env()
     if settings.uses_demo_pii_key:
         context.log.warning("LOYALTY_PII_KEY is not set: e-mail and phone are hashed with the "
