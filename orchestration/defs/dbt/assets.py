@@ -87,6 +87,16 @@ def _publish_engine_tables(context: dg.AssetExecutionContext, storage: LoyaltySt
     context.log.info(f"{len(exposed)} Spark tables readable from DuckDB")
 
 
+def _one_model_at_a_time() -> list[str]:
+    """On DuckDB the partitioned models are built one at a time. Each scans its whole window,
+    and DuckDB already spreads one query over every core: two side by side share the cores
+    and the memory cap, and cost more CPU. A year at 10M till lines: 90 s (170 CPU-s) with
+    one dbt thread against 102 s (192 CPU-s) with two; a month took 21-25 s either way, a
+    four-day window 1 s more (16 s against 15 s) (bench/RESULTS.md, 2026-12-01). The
+    unpartitioned step, many smaller models, stays at the profile's two threads."""
+    return ["--threads", "1"] if Settings.from_env().engine == "duckdb" else []
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     select=PARTITIONED,
@@ -103,7 +113,8 @@ def dbt_partitioned_models(context: dg.AssetExecutionContext, dbt: DbtCliResourc
     engine_vars = _prepare(context, storage)
     window = context.partition_time_window
     dbt_vars = partitioned_dbt_vars(window.start, window.end, lookback=lookback_days())
-    yield from dbt.cli(["build", *vars_arg({**dbt_vars, **engine_vars})], context=context).stream()
+    yield from dbt.cli(["build", *_one_model_at_a_time(), *vars_arg({**dbt_vars, **engine_vars})],
+                       context=context).stream()
     _publish_engine_tables(context, storage)
 
 
