@@ -32,6 +32,9 @@ def files_by_day(landing: Path) -> dict[str, dict]:
     return out
 
 
+REDELIVERED = "_redelivered"  # name suffix of the file redeliver_next_day writes
+
+
 def redeliver_next_day(landing: Path, day: dt.date, events: int) -> None:
     """At-least-once delivery across days: some events of ``day`` come again in a file of
     the next day."""
@@ -41,23 +44,36 @@ def redeliver_next_day(landing: Path, day: dt.date, events: int) -> None:
     with opener(source, "rt", encoding="utf-8") as f:
         lines = [next(f) for _ in range(events)]
     nxt = (day + dt.timedelta(days=1)).isoformat()
-    (folder / f"{nxt}_redelivered.jsonl").write_text("".join(lines), encoding="utf-8")
+    (folder / f"{nxt}{REDELIVERED}.jsonl").write_text("".join(lines), encoding="utf-8")
 
 
 def header_only(files: list[LandingFile]) -> dict[Path, bytes]:
-    """Rewrite CSV landing files to their header line (a day corrected to no rows);
-    returns their original bytes."""
+    """Rewrite landing files to hold no row (a day corrected to no rows): a CSV file keeps
+    its header line, a JSON-lines file is left empty. Returns their original bytes."""
     originals = {}
     for landing_file in files:
-        originals[landing_file.path] = landing_file.path.read_bytes()
-        landing_file.path.write_bytes(originals[landing_file.path].split(b"\n", 1)[0] + b"\n")
+        path = landing_file.path
+        gzipped = path.suffix == ".gz"
+        originals[path] = path.read_bytes()
+        text = gzip.decompress(originals[path]) if gzipped else originals[path]
+        kept = b"" if ".jsonl" in path.suffixes else text.split(b"\n", 1)[0] + b"\n"
+        path.write_bytes(gzip.compress(kept) if gzipped else kept)
     return originals
 
 
-# The incremental staging tables of the CSV datasets a test empties by a header-only
-# correction (header_only), and the column naming their business day
+# The incremental staging tables of the datasets a test empties by a correction to no rows
+# (header_only), and the column naming their business day
 EMPTIED_STAGING = {"pos_transactions": ("staging.stg_pos__transaction_lines", "transaction_date"),
-                   "crm_points": ("staging.stg_crm__points_entries", "business_date")}
+                   "crm_points": ("staging.stg_crm__points_entries", "business_date"),
+                   "online_events": ("staging.stg_online__events", "business_date")}
+
+
+def files_to_empty(files: dict[str, dict], day: dt.date) -> list[LandingFile]:
+    """The EMPTIED_STAGING datasets' files of ``day``, except a file of events redelivered
+    from the day before: the day is left with copies of rows an earlier day holds, which
+    must not bring the day back either."""
+    return [f for name in EMPTIED_STAGING for f in files[name][day]
+            if REDELIVERED not in f.path.name]
 
 
 def staging_rows_on(con, day: dt.date, catalog: str | None = None) -> dict[str, int]:

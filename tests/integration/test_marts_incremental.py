@@ -34,6 +34,7 @@ from orchestration.lib.warehouse import connect, ensure_lake_views
 from tests.lake_helpers import (
     EMPTIED_STAGING,
     files_by_day,
+    files_to_empty,
     header_only,
     redeliver_next_day,
     staging_rows_on,
@@ -139,7 +140,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings
     files = files_by_day(landing)
     days = sorted({d for by_day in files.values() for d in by_day if d is not None})
     # the full refresh sees the emptied day as corrected: header only
-    delivered = header_only([f for name in EMPTIED_STAGING for f in files[name][EMPTIED_DAY]])
+    delivered = header_only(files_to_empty(files, EMPTIED_DAY))
     corrected = {path: path.read_bytes() for path in delivered}
 
     full = _settings(tmp / "full")
@@ -345,13 +346,16 @@ def test_a_corrected_delivery_recomputes_or_drops_its_sessions_and_orders(builds
 
 
 def test_a_day_corrected_to_no_rows_leaves_the_staging_tables(builds) -> None:
-    """The emptied day's till lines and points entries were built, then their files were
-    delivered again with a header only: the next run, whose window holds that day, removed
-    them (delete+insert alone deletes only the days it inserts). The equality with the full
-    refresh above covers the marts built on them."""
+    """The emptied day's till lines, points entries and web events were built, then their
+    files were delivered again with no row (a header, or nothing): the next run, whose
+    window holds that day, removed them (delete+insert alone deletes only the days it
+    inserts). The day still has a file of events redelivered from the day before: copies,
+    which must not bring it back. The equality with the full refresh above covers the
+    sessions and marts built on them."""
     _, _, stray = builds
     before = stray["emptied_day_before_correction"]
     assert before["pos_transactions"] > 20 and before["crm_points"] > 0
+    assert before["online_events"] > 50
     assert stray["emptied_day_after_correction"] == {name: 0 for name in EMPTIED_STAGING}
 
 
