@@ -1,11 +1,13 @@
 """Hand memory the process holds but no longer uses back to the operating system.
 
-`loyalty run` executes a run's steps in one process, and dbt's DuckDB runs beside it in a
-subprocess. After ingest and the Great Expectations suites of a year at 10M till lines the
-process held 2.4 GiB of which it used 0.6 (bench/RESULTS.md, 2026-12-01): cyclic garbage
-the collector had not reached yet, Arrow's allocator keeping freed pages for reuse, and
-glibc keeping freed heap. Handed back before dbt starts, it leaves dbt that much more room
-under the machine's memory.
+A run executes its steps in one process (`loyalty run`, and the schedule's runs:
+orchestration/defs/automation.py), and dbt's DuckDB runs beside it in a subprocess. After
+ingest and the Great Expectations suites of a year at 10M till lines the process held
+2.4 GiB of which it used 0.6 (bench/RESULTS.md, 2026-12-01): cyclic garbage the collector
+had not reached yet, Arrow's allocator keeping freed pages for reuse, and glibc keeping
+freed heap. The steps that start a memory-capped DuckDB (the dbt steps, member scoring,
+publishing) hand it back first, so that the cap is what they add to the process, not what
+earlier steps left.
 """
 
 from __future__ import annotations

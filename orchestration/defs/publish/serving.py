@@ -14,6 +14,7 @@ from dagster_shared.check import CheckError
 
 from orchestration.defs.dbt.assets import MART_FRESHNESS, dbt_models
 from orchestration.defs.dbt.project import dbt_project
+from orchestration.lib.memory import release_unused_memory
 from orchestration.lib.serving import (
     SERVING_FILE,
     SERVING_SCHEMAS,
@@ -115,6 +116,7 @@ def loyalty_db(context: dg.AssetExecutionContext, storage: LoyaltyStorage) -> dg
             metadata={"failed_blocking_checks": len(failed)},
             allow_retries=False,
         )
+    context.log.info(release_unused_memory().describe())  # publishing opens a capped DuckDB
     publication = publish(Path(storage.warehouse_path), Path(storage.serving_dir),
                           run_id=context.run_id, dictionary=dbt_dictionary())
     context.log.info(f"published {len(publication.tables)} tables to {publication.path}")

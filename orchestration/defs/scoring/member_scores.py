@@ -10,6 +10,7 @@ from orchestration.defs.partitions import daily_partitions, days_of, single_run
 from orchestration.lib import member_scores as ms
 from orchestration.lib.gx_runner import run_suite
 from orchestration.lib.loyalty_index import __doc__ as LOYALTY_INDEX_DOC
+from orchestration.lib.memory import release_unused_memory
 from orchestration.lib.metadata import markdown_table
 from orchestration.lib.scoring_checks import population_stability
 from orchestration.lib.storage import WAREHOUSE_POOL, LoyaltyStorage
@@ -68,6 +69,7 @@ def member_scores(context: dg.AssetExecutionContext,
     days = days_of(context)
     value_models: dict = {}
     churn_models: dict = {}
+    context.log.info(release_unused_memory().describe())  # before a capped DuckDB and pandas
     with storage.connect() as con:
         con.execute("create schema if not exists scores")
         con.execute(_ddl())
