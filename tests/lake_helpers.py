@@ -53,6 +53,8 @@ def header_only(files: list[LandingFile]) -> dict[Path, bytes]:
     originals = {}
     for landing_file in files:
         path = landing_file.path
+        if not path.name.endswith((".csv", ".csv.gz", ".jsonl", ".jsonl.gz")):
+            raise ValueError(f"header_only rewrites CSV and JSON-lines files, not {path.name}")
         gzipped = path.suffix == ".gz"
         originals[path] = path.read_bytes()
         text = gzip.decompress(originals[path]) if gzipped else originals[path]

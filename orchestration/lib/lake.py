@@ -21,8 +21,9 @@ import pyarrow.parquet as pq
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-_renameat2 = getattr(_libc, "renameat2", None)
+# the C library, for what Python's standard library lacks (also orchestration/lib/memory.py)
+LIBC = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+_renameat2 = getattr(LIBC, "renameat2", None)
 
 
 def _exchange(a: Path, b: Path) -> bool:

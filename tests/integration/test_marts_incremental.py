@@ -50,7 +50,7 @@ STRAY_SESSION = "sess-stray-delivery"
 STRAY_ORDER = "O-stray-delivery"
 EARLY_ORDER = "O-first-day-only"  # all its versions precede the last day's window
 QUIET_ORDER = "O-first-day-quiet"  # the same, and no stray row ever touches it
-# its till lines and points entries are delivered, then corrected to no rows at all
+# its till lines, points entries and web events are delivered, then corrected to no rows
 EMPTIED_DAY = CORRECTED_DAY - dt.timedelta(days=1)
 
 
@@ -139,7 +139,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings
     _add_early_orders(landing)
     files = files_by_day(landing)
     days = sorted({d for by_day in files.values() for d in by_day if d is not None})
-    # the full refresh sees the emptied day as corrected: header only
+    # the full refresh sees the emptied day as corrected: no rows
     delivered = header_only(files_to_empty(files, EMPTIED_DAY))
     corrected = {path: path.read_bytes() for path in delivered}
 
