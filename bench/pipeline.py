@@ -25,7 +25,9 @@ Generates a year of every landing dataset with the project's generator (members 
 
 Peak RSS is the largest sum of the resident memory of the child and all its descendants
 (dbt is a subprocess), sampled from /proc every 0.2 s, with the processes that held it at
-that moment. Everything lives in ``--workdir``.
+that moment. Everything lives in ``--workdir``; the reference's warehouse and lake are
+deleted once measured (``--keep-reference`` keeps them), so that the one more day does not
+need room for both warehouses.
 """
 
 from __future__ import annotations
@@ -475,6 +477,10 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, help="default /tmp/loyalty-bench-<lines>")
     parser.add_argument("--reuse", action="store_true",
                         help="keep the generated landing files of an earlier run")
+    parser.add_argument("--keep-reference", action="store_true",
+                        help="keep the reference's warehouse and lake (by default they are "
+                             "measured, then deleted before the one more day: at 100M lines "
+                             "they are tens of GB)")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -503,6 +509,11 @@ def main() -> int:
     reference = compile_for_reference(workdir, env)
     ref = run_child("reference", workdir / "reference.json",
                     {**env, "LOYALTY_BENCH_REFERENCE": str(reference)}, log)
+    ref_sizes = {name: size(reference / name) for name in ("warehouse.duckdb", "lake")}
+    if not args.keep_reference:
+        shutil.rmtree(reference / "lake")
+        for path in (reference / "warehouse.duckdb", reference / "warehouse.duckdb.wal"):
+            path.unlink(missing_ok=True)
     link_days(generated, workdir / "landing", lambda d: d > last)
     day = run_child("pipeline", workdir / "one_more_day.json", env, log)
 
@@ -529,7 +540,7 @@ def main() -> int:
           f"reference {rows['pos_transactions'] / ref['wall']:,.0f}")
     print(f"sizes after the full refresh: warehouse {mib(sizes['warehouse.duckdb'])}, lake "
           f"{mib(sizes['lake'])}, serving {mib(sizes['serving'])}; reference warehouse "
-          f"{mib(size(reference / 'warehouse.duckdb'))}, lake {mib(size(reference / 'lake'))}")
+          f"{mib(ref_sizes['warehouse.duckdb'])}, lake {mib(ref_sizes['lake'])}")
     print("slowest dbt models in the pipeline (execute s): "
           + ", ".join(f"{n} {s:.1f}" for n, s in slow[:5]))
     print("slowest models in the reference (s): "
