@@ -192,3 +192,17 @@
 {% macro spark__struct_of(columns) -%}
     struct({{ columns | join(', ') }})
 {%- endmacro %}
+
+{#- Placed between `name as` and the CTE's body: DuckDB evaluates it where each reference
+    reads it (with that reference's filters and columns pushed into the table scan) instead of
+    materialising all of it once for every reference. Spark always inlines CTEs. -#}
+{% macro not_materialized() -%}
+    {{ return(adapter.dispatch('not_materialized', 'loyalty')()) }}
+{%- endmacro %}
+
+{% macro default__not_materialized() -%}
+{%- endmacro %}
+
+{% macro duckdb__not_materialized() -%}
+    not materialized
+{%- endmacro %}

@@ -6,7 +6,9 @@
 -- are the largest dataset): purchases are expanded into their lookback days and joined to
 -- touches pre-aggregated per member and day; the purchase day itself is joined touch by
 -- touch (member and day), so that touches after the purchase and the purchase's own records
--- (its order, checkout event, points redemption: the same purchase_id) are left out.
+-- (its order, checkout event, points redemption: the same purchase_id) are left out. Product
+-- research joins on member and product, whose few viewing days are then filtered to the
+-- window (a join per day would probe every purchased product 31 times).
 {% set lookback_days = var('journey_lookback_days', 30) %}
 {#- min() of these structs is the values of the row that sorts first (macros/portable.sql) -#}
 {% set first_touch_of_day = struct_of(['touch_at', 'touchpoint_id', 'channel', 'touch_type']) %}
@@ -19,7 +21,9 @@ sales_lines as (
     where not is_return and member_id is not null
 ),
 
-touchpoints as (
+-- read three times with different columns and filters: evaluated at each read, not stored
+-- (materialising the 10M-line year's 25M member touches cost more than reading them thrice)
+touchpoints as {{ not_materialized() }} (
     select
         touchpoint_id,
         member_id,
@@ -74,13 +78,6 @@ lookback_offsets as (
     select day_offset
     from numbers
     where day_offset between 1 and {{ lookback_days }}
-),
-
-window_offsets as (
-    -- 0 .. lookback_days: the purchase day and the days before it
-    select day_offset
-    from numbers
-    where day_offset between 0 and {{ lookback_days }}
 ),
 
 purchases as (
@@ -235,32 +232,25 @@ product_views as (
     group by member_id, product_id, touch_date
 ),
 
-receipt_product_days as (
-    -- each purchased product expanded into the purchase day and the days before it
-    select
-        receipt_products.purchase_id,
-        receipt_products.member_id,
-        receipt_products.product_id,
-        receipt_products.purchase_at,
-        window_offsets.day_offset,
-        cast({{ dbt.dateadd('day', '-window_offsets.day_offset', 'receipt_products.purchase_date') }} as date)
-            as touch_date
-    from receipt_products
-    cross join window_offsets
-),
-
 same_product_research as (
-    -- a till purchase of a product the member looked at online within the window
-    select distinct receipt_product_days.purchase_id
-    from receipt_product_days
+    -- a till purchase of a product the member looked at online within the window: on an
+    -- earlier day, or on the purchase day before the purchase
+    select distinct receipt_products.purchase_id
+    from receipt_products
     inner join product_views
         on
-            receipt_product_days.member_id = product_views.member_id
-            and receipt_product_days.product_id = product_views.product_id
-            and receipt_product_days.touch_date = product_views.touch_date
+            receipt_products.member_id = product_views.member_id
+            and receipt_products.product_id = product_views.product_id
     where
-        receipt_product_days.day_offset > 0
-        or product_views.first_viewed_at <= receipt_product_days.purchase_at
+        product_views.touch_date
+        >= cast({{ dbt.dateadd('day', -lookback_days, 'receipt_products.purchase_date') }} as date)
+        and (
+            product_views.touch_date < receipt_products.purchase_date
+            or (
+                product_views.touch_date = receipt_products.purchase_date
+                and product_views.first_viewed_at <= receipt_products.purchase_at
+            )
+        )
 ),
 
 flags as (

@@ -1,0 +1,99 @@
+"""fct_purchase_journeys' same-product research, case by case, at the edges of its window.
+
+The model's SQL as dbt compiles it runs over two hand-made upstream tables in a real DuckDB
+warehouse: a till purchase counts as researched online when the member viewed that product
+on the web or in the app within ``journey_lookback_days`` (30) days before the purchase day,
+or on the purchase day before the purchase.
+"""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.lib.settings import Settings
+
+DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+DAY = dt.date(2026, 3, 31)
+
+# (purchase_id, member_id, product_id): till receipts of one line, all on DAY at 10:00
+PURCHASES = [
+    ("T_30_DAYS", "M1", "P1"),       # viewed 30 days before: inside the window
+    ("T_31_DAYS", "M1", "P2"),       # viewed 31 days before: outside
+    ("T_SAME_DAY_BEFORE", "M1", "P3"),
+    ("T_SAME_DAY_AFTER", "M1", "P4"),
+    ("T_OTHER_PRODUCT", "M1", "P5"),  # viewed P6, bought P5
+    ("T_OTHER_MEMBER", "M2", "P1"),   # M1 viewed P1, M2 bought it
+    ("T_IN_STORE_VIEW", "M1", "P7"),  # a product_view in the store channel is not online
+    ("T_WEB_VIEW", "M1", "P8"),       # the web counts like the app
+]
+# (member_id, product_id, channel, viewed_at)
+VIEWS = [
+    ("M1", "P1", "app", dt.datetime(2026, 3, 1, 20, 0)),
+    ("M1", "P2", "app", dt.datetime(2026, 2, 28, 9, 0)),
+    ("M1", "P3", "app", dt.datetime(2026, 3, 31, 9, 59)),
+    ("M1", "P4", "app", dt.datetime(2026, 3, 31, 10, 1)),
+    ("M1", "P6", "app", dt.datetime(2026, 3, 30, 9, 0)),
+    ("M1", "P7", "store", dt.datetime(2026, 3, 30, 9, 0)),
+    ("M1", "P8", "web", dt.datetime(2026, 3, 15, 9, 0)),
+]
+EXPECTED = {"T_30_DAYS": True, "T_31_DAYS": False, "T_SAME_DAY_BEFORE": True,
+            "T_SAME_DAY_AFTER": False, "T_OTHER_PRODUCT": False, "T_OTHER_MEMBER": False,
+            "T_IN_STORE_VIEW": False, "T_WEB_VIEW": True}
+
+
+@pytest.fixture(scope="module")
+def compiled_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """The model compiled by dbt against an empty warehouse file; (SQL, warehouse)."""
+    root = tmp_path_factory.mktemp("journeys")
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("LOYALTY_LANDING_DIR", "LOYALTY_LAKE", "LOYALTY_WAREHOUSE",
+                     "LOYALTY_ENGINE"):
+            mp.delenv(name, raising=False)
+        mp.setenv("LOYALTY_DATA_DIR", str(root / "data"))
+        settings = Settings.from_env()
+        settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **settings.dbt_env()}
+    target = root / "target"
+    subprocess.run([str(Path(sys.executable).parent / "dbt"), "compile", "--quiet",
+                    "--select", "fct_purchase_journeys", "--profiles-dir", ".",
+                    "--target-path", str(target)], cwd=DBT_DIR, env=env, check=True)
+    sql = next(target.rglob("compiled/**/fct_purchase_journeys.sql")).read_text()
+    return sql, settings.warehouse_path
+
+
+def test_same_product_research_at_the_edges_of_the_window(compiled_model) -> None:
+    sql, warehouse = compiled_model
+    sold_at = dt.datetime.combine(DAY, dt.time(10, 0))
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema if not exists intermediate")
+        con.execute("create schema if not exists marts")
+        con.execute("""create or replace table intermediate.int_sales_lines (
+            purchase_id varchar, member_id varchar, product_id varchar, store_id varchar,
+            sales_source varchar, sales_channel varchar, fulfilment varchar,
+            is_return boolean, net_amount decimal(18, 2), sold_at timestamp, sales_date date)""")
+        con.executemany(
+            "insert into intermediate.int_sales_lines values "
+            "(?, ?, ?, 'S1', 'pos', 'store', 'till', false, 10.00, ?, ?)",
+            [(p, m, prod, sold_at, DAY) for p, m, prod in PURCHASES])
+        con.execute("""create or replace table marts.fct_touchpoints (
+            touchpoint_id varchar, member_id varchar, purchase_id varchar, product_id varchar,
+            touch_source varchar, touch_type varchar, channel varchar, touch_at timestamp,
+            touch_date date)""")
+        con.executemany(
+            "insert into marts.fct_touchpoints values "
+            "(?, ?, null, ?, 'web_event', 'product_view', ?, ?, ?)",
+            [(f"web_event:v{i}", m, prod, channel, at, at.date())
+             for i, (m, prod, channel, at) in enumerate(VIEWS)])
+        got = dict(con.execute(
+            f"select purchase_id, is_robis_same_product from ({sql})").fetchall())
+        research = dict(con.execute(
+            f"select purchase_id, is_research_online_buy_in_store from ({sql})").fetchall())
+    assert got == EXPECTED
+    # research of any product counts for the broader flag: M1 viewed products within every
+    # one of her purchases' windows, M2 viewed none
+    assert research == {p: member == "M1" for p, member, _ in PURCHASES}
