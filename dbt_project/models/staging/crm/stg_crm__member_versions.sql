@@ -1,6 +1,11 @@
 -- One row per version of a member's register record (tier, status, consent over time),
 -- without personal data. A version delivered more than once counts once: the latest
 -- delivery wins, as in stg_crm__members.
+-- A table, not a view: two marts and eight tests read it, and as a view each of them
+-- evaluated it again over every register delivery (10M-line year: 4.5 s as a view, 2.1 s as
+-- a table).
+{{ config(materialized='table') }}
+
 with
 
 source as (
