@@ -193,9 +193,10 @@
     struct({{ columns | join(', ') }})
 {%- endmacro %}
 
-{#- Placed between `name as` and the CTE's body: DuckDB evaluates it where each reference
-    reads it (with that reference's filters and columns pushed into the table scan) instead of
-    materialising all of it once for every reference. Spark always inlines CTEs. -#}
+{#- Placed between `name as` and the CTE's body: DuckDB evaluates the CTE at each reference
+    (with that reference's filters and columns pushed into the table scan) instead of
+    materialising it once and scanning that copy at every reference. Spark inlines a
+    deterministic CTE anyway. -#}
 {% macro not_materialized() -%}
     {{ return(adapter.dispatch('not_materialized', 'loyalty')()) }}
 {%- endmacro %}

@@ -22,9 +22,11 @@ DAY = dt.date(2026, 3, 31)
 
 # (purchase_id, member_id, product_id): till receipts of one line, all on DAY at 10:00
 PURCHASES = [
-    ("T_30_DAYS", "M1", "P1"),       # viewed 30 days before: inside the window
+    ("T_30_DAYS", "M1", "P1"),       # viewed 30 days before (20:00): inside the window
+    ("T_30_DAYS_EARLY", "M1", "P9"),  # viewed 30 days before at 08:00: days, not hours
     ("T_31_DAYS", "M1", "P2"),       # viewed 31 days before: outside
     ("T_SAME_DAY_BEFORE", "M1", "P3"),
+    ("T_AT_PURCHASE_TIME", "M1", "P10"),  # viewed at the very time of the purchase
     ("T_SAME_DAY_AFTER", "M1", "P4"),
     ("T_OTHER_PRODUCT", "M1", "P5"),  # viewed P6, bought P5
     ("T_OTHER_MEMBER", "M2", "P1"),   # M1 viewed P1, M2 bought it
@@ -40,10 +42,13 @@ VIEWS = [
     ("M1", "P6", "app", dt.datetime(2026, 3, 30, 9, 0)),
     ("M1", "P7", "store", dt.datetime(2026, 3, 30, 9, 0)),
     ("M1", "P8", "web", dt.datetime(2026, 3, 15, 9, 0)),
+    ("M1", "P9", "app", dt.datetime(2026, 3, 1, 8, 0)),
+    ("M1", "P10", "app", dt.datetime(2026, 3, 31, 10, 0)),
 ]
-EXPECTED = {"T_30_DAYS": True, "T_31_DAYS": False, "T_SAME_DAY_BEFORE": True,
-            "T_SAME_DAY_AFTER": False, "T_OTHER_PRODUCT": False, "T_OTHER_MEMBER": False,
-            "T_IN_STORE_VIEW": False, "T_WEB_VIEW": True}
+EXPECTED = {"T_30_DAYS": True, "T_30_DAYS_EARLY": True, "T_31_DAYS": False,
+            "T_SAME_DAY_BEFORE": True, "T_AT_PURCHASE_TIME": True, "T_SAME_DAY_AFTER": False,
+            "T_OTHER_PRODUCT": False, "T_OTHER_MEMBER": False, "T_IN_STORE_VIEW": False,
+            "T_WEB_VIEW": True}
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +64,11 @@ def compiled_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]
         settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **settings.dbt_env()}
     target = root / "target"
-    subprocess.run([str(Path(sys.executable).parent / "dbt"), "compile", "--quiet",
-                    "--select", "fct_purchase_journeys", "--profiles-dir", ".",
-                    "--target-path", str(target)], cwd=DBT_DIR, env=env, check=True)
+    proc = subprocess.run([str(Path(sys.executable).parent / "dbt"), "compile", "--select",
+                           "fct_purchase_journeys", "--profiles-dir", ".", "--target-path",
+                           str(target), "--log-path", str(root / "logs")],
+                          cwd=DBT_DIR, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     sql = next(target.rglob("compiled/**/fct_purchase_journeys.sql")).read_text()
     return sql, settings.warehouse_path
 

@@ -243,7 +243,7 @@ same_product_research as (
             and receipt_products.product_id = product_views.product_id
     where
         product_views.touch_date
-        >= cast({{ dbt.dateadd('day', -lookback_days, 'receipt_products.purchase_date') }} as date)
+        >= cast({{ dbt.dateadd('day', -(lookback_days | int), 'receipt_products.purchase_date') }} as date)
         and (
             product_views.touch_date < receipt_products.purchase_date
             or (
