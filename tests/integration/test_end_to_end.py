@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import dagster as dg
@@ -102,6 +103,25 @@ def test_every_asset_is_materialised_and_every_blocking_check_passed(pipeline) -
     assert {"rows_reconcile", "great_expectations", "unique_dim_members_member_id",
             "points_balance_matches_ledger", "assert_satisfaction_nps_in_range",
             "every_identified_purchase_has_one_journey"} <= names
+
+
+# Released.describe() in its three forms (orchestration/lib/memory.py)
+RELEASE_LOGGED = re.compile(r"back to the system: resident|no memory to hand back|"
+                            r"unused memory released")
+# the steps that start a memory-capped DuckDB over much data
+CAPPED_STEPS = {"dbt_partitioned_models", "dbt_models", "scores__member_scores",
+                "serving__loyalty_db"}
+
+
+def test_the_capped_steps_hand_back_unused_memory_first(pipeline) -> None:
+    """Each heavy step logs what the run's process handed back before its DuckDB starts
+    (one process runs all the steps of a run: what earlier steps left would otherwise sit
+    beside the new engine's cap)."""
+    _, _, report, _ = pipeline
+    instance = dg.DagsterInstance.get()
+    logged = {e.step_key for run_id in report.runs for e in instance.all_logs(run_id)
+              if e.dagster_event is None and RELEASE_LOGGED.search(e.user_message or "")}
+    assert logged == CAPPED_STEPS
 
 
 def test_the_range_run_plans_each_asset_once_and_materialises_every_day(pipeline) -> None:
