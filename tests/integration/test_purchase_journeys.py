@@ -7,17 +7,13 @@ or on the purchase day before the purchase.
 """
 
 import datetime as dt
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration.lib.settings import Settings
+from tests.dbt_helpers import compile_model
 
-DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 DAY = dt.date(2026, 3, 31)
 
 # (purchase_id, member_id, product_id): till receipts of one line, all on DAY at 10:00
@@ -54,23 +50,7 @@ EXPECTED = {"T_30_DAYS": True, "T_30_DAYS_EARLY": True, "T_31_DAYS": False,
 @pytest.fixture(scope="module")
 def compiled_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     """The model compiled by dbt against an empty warehouse file; (SQL, warehouse)."""
-    root = tmp_path_factory.mktemp("journeys")
-    with pytest.MonkeyPatch.context() as mp:
-        for name in ("LOYALTY_LANDING_DIR", "LOYALTY_LAKE", "LOYALTY_WAREHOUSE",
-                     "LOYALTY_ENGINE"):
-            mp.delenv(name, raising=False)
-        mp.setenv("LOYALTY_DATA_DIR", str(root / "data"))
-        settings = Settings.from_env()
-        settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **settings.dbt_env()}
-    target = root / "target"
-    proc = subprocess.run([str(Path(sys.executable).parent / "dbt"), "compile", "--select",
-                           "fct_purchase_journeys", "--profiles-dir", ".", "--target-path",
-                           str(target), "--log-path", str(root / "logs")],
-                          cwd=DBT_DIR, env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
-    sql = next(target.rglob("compiled/**/fct_purchase_journeys.sql")).read_text()
-    return sql, settings.warehouse_path
+    return compile_model(tmp_path_factory.mktemp("journeys"), "fct_purchase_journeys")
 
 
 def test_same_product_research_at_the_edges_of_the_window(compiled_model) -> None:

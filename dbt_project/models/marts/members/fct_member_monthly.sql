@@ -53,7 +53,8 @@ sales as (
         sum(gross_spend) as gross_spend,
         sum(refunded_amount) as refunded_amount,
         sum(net_spend) as net_spend,
-        count(distinct case when purchases > 0 then sales_date end) as active_days
+        -- one daily row per member and day: counting rows counts days
+        count(case when purchases > 0 then 1 end) as active_days
     from daily
     group by 1, 2
 ),

@@ -19,7 +19,9 @@ identity as (
     where identifier_type in ('card_id', 'email_hash')
 ),
 
-sales_lines as (
+-- read five times with different columns and filters: evaluated at each read, not stored
+-- (10M-line year: 5.2 CPU-s for the model instead of 5.8-7.4)
+sales_lines as {{ not_materialized() }} (
     select * from {{ ref('int_sales_lines') }}
 ),
 
