@@ -80,7 +80,8 @@ EXPECTED_WARNINGS = {"relationships_fct_points_ledger_member_id__member_id__ref_
 
 def test_every_asset_is_materialised_and_every_blocking_check_passed(pipeline) -> None:
     settings, _, report, _ = pipeline
-    assert len(report.runs) == 2
+    # the store snapshot, the range of days, the unpartitioned models, then scoring
+    assert len(report.runs) == 4
     instance = dg.DagsterInstance.get()
     from orchestration.definitions import defs
 
@@ -124,6 +125,13 @@ def test_the_capped_steps_hand_back_unused_memory_first(pipeline) -> None:
     assert logged == CAPPED_STEPS
 
 
+def _planned(instance: dg.DagsterInstance, run_ids: list[str], event_type) -> list:
+    return [r.event_log_entry.dagster_event.event_specific_data
+            for run_id in run_ids
+            for r in instance.get_records_for_run(run_id, of_type=event_type,
+                                                  limit=100_000).records]
+
+
 def test_the_range_run_plans_each_asset_once_and_materialises_every_day(pipeline) -> None:
     """`loyalty run` plans its range run with one event per asset (not one per asset and day,
     which cost 20 minutes of SQLite writes for a year), yet every day is materialised."""
@@ -131,12 +139,13 @@ def test_the_range_run_plans_each_asset_once_and_materialises_every_day(pipeline
 
     settings, _, report, _ = pipeline
     instance = dg.DagsterInstance.get()
-    planned = instance.get_records_for_run(
-        report.runs[0], of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
-        limit=100_000).records
-    data = [r.event_log_entry.dagster_event.event_specific_data for r in planned]
-    keys = [d.asset_key for d in data]
+    load = report.runs[:-1]
+    [range_run] = [r for r in load if "dagster/asset_partition_range_start"
+                   in instance.get_run_by_id(r).tags]
+    keys = [d.asset_key for d in
+            _planned(instance, load, dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED)]
     assert len(keys) == len(set(keys)) > 40
+    data = _planned(instance, [range_run], dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
     days = {d.isoformat() for d in report.changed_days}
     pos = dg.AssetKey(["pos_transactions"])
     [pos_plan] = [d for d in data if d.asset_key == pos]
@@ -146,6 +155,21 @@ def test_the_range_run_plans_each_asset_once_and_materialises_every_day(pipeline
     assert instance.get_materialized_partitions(lines) >= days
     # the flag does not outlive the run (scheduled daily runs keep per-day planned events)
     assert SUBSET_PLANNED_EVENTS not in os.environ
+
+
+def test_checks_of_unpartitioned_assets_are_planned_once_not_per_day(pipeline) -> None:
+    """A range run plans every check with its whole range, and a check of an unpartitioned
+    asset then keeps a "planned" row per day for ever (120,450 rows for a year at 10M
+    lines): `loyalty run` builds the unpartitioned assets outside the range run."""
+    from orchestration.definitions import defs
+
+    _, _, report, _ = pipeline
+    instance = dg.DagsterInstance.get()
+    graph = defs().resolve_asset_graph()
+    planned = _planned(instance, report.runs, dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED)
+    unpartitioned = [p for p in planned if graph.get(p.asset_key).partitions_def is None]
+    assert len(unpartitioned) > 200
+    assert [p.asset_check_key for p in unpartitioned if p.partitions_subset is not None] == []
 
 
 def test_till_lines_are_all_loaded_or_quarantined(pipeline) -> None:
