@@ -125,14 +125,25 @@ sales as (
     from daily
     group by member_id
 ),
+purchases as (
+    -- one row per member and purchase: counting these counts each purchase once, as
+    -- count(distinct purchase_id) would, in one aggregation instead of one per count
+    select
+        member_id,
+        purchase_id,
+        bool_or(not is_return and fulfilment = 'click_and_collect') as has_click_collect_line,
+        bool_or(not is_return) as has_sale_line
+    from intermediate.int_sales_lines
+    where sales_date <= $as_of and sales_date > $as_of - 365 and member_id is not null
+        and purchase_id is not null
+    group by member_id, purchase_id
+),
 lines as (
     select
         member_id,
-        count(distinct purchase_id) filter (
-            where not is_return and fulfilment = 'click_and_collect') as click_collect_365d,
-        count(distinct purchase_id) filter (where not is_return) as purchases_365d
-    from intermediate.int_sales_lines
-    where sales_date <= $as_of and sales_date > $as_of - 365 and member_id is not null
+        count(*) filter (where has_click_collect_line) as click_collect_365d,
+        count(*) filter (where has_sale_line) as purchases_365d
+    from purchases
     group by member_id
 ),
 surveys as (
