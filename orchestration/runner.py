@@ -36,8 +36,9 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 # Dagster records one "planned" event per partition and asset when it creates a range run:
-# 51 assets x 365 days = 18,615 SQLite writes before the first step of a first load (20 min at
-# 1M lines, bench/RESULTS.md). With this flag it records one event per asset, holding the
+# 51 assets x 365 days = 18,615 SQLite writes before the first step of a first load when all
+# assets ran in one range run (20 min at 1M lines, bench/RESULTS.md; the range run now holds
+# the 12 daily assets). With this flag it records one event per asset, holding the
 # range. The price (dagster-io/dagster#29288): if that run fails, its days show as missing
 # rather than failed in the UI. `loyalty run` finds them again either way (it re-runs every
 # day that is not materialised), and the run's failure is in the UI and on the console.
@@ -113,16 +114,24 @@ def split_by_partitioning(graph, keys: set[dg.AssetKey]
     """``keys`` as (unpartitioned assets the daily ones read, daily assets, the other
     unpartitioned assets): what a load runs before, in and after its range run.
 
-    A range run records its whole range in every check it plans, whether the check's asset
-    is partitioned or not (Dagster 1.13, ``DagsterRun.get_resolved_partitions_subset_for_events``
-    returns the run's subset): the year-long run of every loading asset stored a planned row
-    per day for each of its 330 checks, 120,450 rows holding 187 MB of serialised events,
-    and those of unpartitioned assets stay "planned" for ever beside their one evaluation
-    (10M lines: 21 s of run creation). In a run without partitions they plan one row each.
+    A range run plans every check with its whole range, one row per day, whether the check's
+    asset is partitioned or not (Dagster 1.13: the run's subset comes back from
+    ``DagsterRun.get_resolved_partitions_subset_for_events``), and those rows stay "planned"
+    beside the check's one result.
+    Built in runs without partitions, the checks of unpartitioned assets plan one row each;
+    the checks of the daily assets keep a row per day (bench/RESULTS.md, 2026-12-01 evening).
     """
     daily = {k for k in keys if graph.get(k).partitions_def is not None}
-    upstream = dg.AssetSelection.assets(*daily).upstream().resolve(graph) if daily else set()
+    if not daily:
+        return set(), set(), set(keys)
+    upstream = dg.AssetSelection.assets(*daily).upstream().resolve(graph)
     before = (upstream & keys) - daily
+    # what runs before the range must not read a daily asset: it would see the old days
+    late = {k for k in before
+            if dg.AssetSelection.assets(k).upstream().resolve(graph) & daily}
+    if late:
+        raise ValueError("unpartitioned assets between daily ones cannot be loaded before "
+                         f"the range: {sorted(k.to_user_string() for k in late)}")
     return before, daily, keys - daily - before
 
 
@@ -179,10 +188,11 @@ def run_all(settings: Settings, log=print) -> RunReport:
             f"({len(report.changed_days)} changed of {len(days)} days)")
         if before:
             report.runs.append(_execute(job, instance, before))
-        with one_planned_event_per_asset():
-            report.runs.append(_execute(job, instance, daily, tags={
-                "dagster/asset_partition_range_start": start.isoformat(),
-                "dagster/asset_partition_range_end": end.isoformat()}))
+        if daily:  # (an empty selection would run the whole job)
+            with one_planned_event_per_asset():
+                report.runs.append(_execute(job, instance, daily, tags={
+                    "dagster/asset_partition_range_start": start.isoformat(),
+                    "dagster/asset_partition_range_end": end.isoformat()}))
         if after:
             report.runs.append(_execute(job, instance, after))
     else:

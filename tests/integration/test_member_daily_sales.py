@@ -26,6 +26,7 @@ LINES = [
     ("O1:return", "M1", "online", True, "-12.00", DAY2),  # the order sent back
     ("T3", "M2", "pos", False, "30.00", DAY1),
     ("T2", None, "pos", False, "7.00", DAY1),        # no member: not in the mart
+    (None, "M2", "pos", False, "4.00", DAY1),        # no purchase id: a line, no purchase
 ]
 COLUMNS = ("member_id", "sales_date", "purchases", "store_purchases", "online_purchases",
            "return_events", "lines_bought", "lines_returned", "gross_spend",
@@ -33,7 +34,7 @@ COLUMNS = ("member_id", "sales_date", "purchases", "store_purchases", "online_pu
 EXPECTED = {
     ("M1", DAY1): (3, 2, 1, 1, 4, 1, "45.50", "3.00", "42.50", "30.50", "12.00"),
     ("M1", DAY2): (0, 0, 0, 2, 0, 2, "0.00", "22.00", "-22.00", "-10.00", "-12.00"),
-    ("M2", DAY1): (1, 1, 0, 0, 1, 0, "30.00", "0.00", "30.00", "30.00", "0.00"),
+    ("M2", DAY1): (1, 1, 0, 0, 2, 0, "34.00", "0.00", "34.00", "34.00", "0.00"),
 }
 
 

@@ -1,0 +1,51 @@
+"""How `loyalty run` splits a load around its range run (orchestration/runner.py)."""
+
+import dagster as dg
+import pytest
+
+from orchestration.runner import split_by_partitioning
+
+DAILY = dg.DailyPartitionsDefinition(start_date="2026-01-01")
+
+
+@dg.asset
+def stores() -> None: ...
+
+
+@dg.asset(deps=[stores], partitions_def=DAILY)
+def till_lines() -> None: ...
+
+
+@dg.asset(deps=[till_lines])
+def marts() -> None: ...
+
+
+@dg.asset(deps=[till_lines])
+def reread() -> None: ...
+
+
+@dg.asset(deps=[reread], partitions_def=DAILY)
+def daily_again() -> None: ...
+
+
+def _graph(*assets):
+    return dg.Definitions(assets=list(assets)).resolve_asset_graph()
+
+
+def test_what_the_daily_assets_read_runs_before_and_the_rest_after() -> None:
+    graph = _graph(stores, till_lines, marts)
+    keys = {stores.key, till_lines.key, marts.key}
+    assert split_by_partitioning(graph, keys) == ({stores.key}, {till_lines.key}, {marts.key})
+
+
+def test_without_daily_assets_everything_runs_after() -> None:
+    graph = _graph(stores, till_lines, marts)
+    assert split_by_partitioning(graph, {stores.key, marts.key}) == (
+        set(), set(), {stores.key, marts.key})
+
+
+def test_an_unpartitioned_asset_between_daily_ones_is_refused() -> None:
+    graph = _graph(stores, till_lines, reread, daily_again)
+    with pytest.raises(ValueError, match="reread"):
+        split_by_partitioning(graph, {stores.key, till_lines.key, reread.key,
+                                      daily_again.key})
