@@ -29,7 +29,10 @@ def daily_again() -> None: ...
 
 
 def _graph(*assets):
-    return dg.Definitions(assets=list(assets)).resolve_asset_graph()
+    # a live instance of its own: loading definitions reads the current instance's state
+    # storage, and an earlier test in this worker may have left a disposed one current
+    with dg.instance_for_test():
+        return dg.Definitions(assets=list(assets)).resolve_asset_graph()
 
 
 def test_what_the_daily_assets_read_runs_before_and_the_rest_after() -> None:
