@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from orchestration.lib.settings import Settings
 
 DBT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
@@ -20,19 +18,15 @@ def compile_model(root: Path, model: str) -> tuple[str, Path]:
     The SQL names its upstream tables as ``"<warehouse stem>"."<schema>"."<table>"``: a test
     creates them in that warehouse file and runs ``select ... from (<sql>)`` over them.
     """
-    with pytest.MonkeyPatch.context() as mp:
-        for name in ("LOYALTY_LANDING_DIR", "LOYALTY_LAKE", "LOYALTY_WAREHOUSE",
-                     "LOYALTY_ENGINE"):
-            mp.delenv(name, raising=False)
-        mp.setenv("LOYALTY_DATA_DIR", str(root / "data"))
-        settings = Settings.from_env()
-        settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **settings.dbt_env()}
+    # every location under root, whatever this process's environment says
+    settings = Settings.from_env({"LOYALTY_DATA_DIR": str(root / "data")})
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     target = root / "target"
     proc = subprocess.run([str(Path(sys.executable).parent / "dbt"), "compile", "--select",
                            model, "--profiles-dir", ".", "--target-path", str(target),
                            "--log-path", str(root / "logs")],
-                          cwd=DBT_DIR, env=env, capture_output=True, text=True)
+                          cwd=DBT_DIR, env={**os.environ, **settings.dbt_env()},
+                          capture_output=True, text=True)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     sql = next(target.rglob(f"compiled/**/{model}.sql")).read_text()
     return sql, settings.warehouse_path
