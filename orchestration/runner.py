@@ -5,8 +5,9 @@ the daily (partitioned) assets over the range of days whose landing files change
 incremental dbt models, their checks; a single run thanks to the single-run backfill
 policies), then the unpartitioned models and their checks in a run of their own, then
 scoring and outputs for the latest day. An unpartitioned asset the daily ones read (the
-store snapshot) is loaded in a run before the range. When nothing changed since the last
-run, nothing runs.
+store snapshot) is loaded in a run before the range. When no day changed but a model is
+older than a day it reads (its run failed after the days loaded), that model and what reads
+it are rebuilt. When nothing changed since the last run, nothing runs.
 """
 
 from __future__ import annotations
@@ -109,6 +110,26 @@ def unmaterialised_days(instance: dg.DagsterInstance, graph, keys, days: list[dt
     return sorted(missing)
 
 
+def stale_unpartitioned(instance: dg.DagsterInstance, graph, keys: set[dg.AssetKey]
+                        ) -> set[dg.AssetKey]:
+    """Unpartitioned assets of ``keys`` last materialised before a daily asset they read was.
+
+    Their run failed or never started after the daily ones had loaded (the process died
+    between runs, a model failed), or a day was re-materialised from the UI since: the
+    tables are older than the days under them, though every day is materialised.
+    """
+    daily = {k for k in keys if graph.get(k).partitions_def is not None}
+    events = instance.get_latest_materialization_events(keys)
+    latest = {k: e.timestamp for k, e in events.items() if e is not None}
+    stale = set()
+    for key in keys - daily:
+        read = dg.AssetSelection.assets(key).upstream().resolve(graph) & daily
+        newest = max((latest[k] for k in read if k in latest), default=None)
+        if newest is not None and latest.get(key, float("-inf")) < newest:
+            stale.add(key)
+    return stale
+
+
 def split_by_partitioning(graph, keys: set[dg.AssetKey]
                           ) -> tuple[set[dg.AssetKey], set[dg.AssetKey], set[dg.AssetKey]]:
     """``keys`` as (unpartitioned assets the daily ones read, daily assets, the other
@@ -180,10 +201,10 @@ def run_all(settings: Settings, log=print) -> RunReport:
     pending = set(changed_days(settings, days)) | set(
         unmaterialised_days(instance, graph, loading, days))
     report = RunReport(days=days, changed_days=sorted(pending), skipped_days=skipped)
+    before, daily, after = split_by_partitioning(graph, loading)
 
     if report.changed_days:
         start, end = report.changed_days[0], report.changed_days[-1]
-        before, daily, after = split_by_partitioning(graph, loading)
         log(f"→ ingest, dbt and checks for {start} … {end} "
             f"({len(report.changed_days)} changed of {len(days)} days)")
         if before:
@@ -195,12 +216,20 @@ def run_all(settings: Settings, log=print) -> RunReport:
                     "dagster/asset_partition_range_end": end.isoformat()}))
         if after:
             report.runs.append(_execute(job, instance, after))
+    elif stale := stale_unpartitioned(instance, graph, loading):
+        # the days are loaded but the member-level models were not rebuilt over them
+        rebuild = dg.AssetSelection.assets(*stale).downstream().resolve(graph) & after
+        log(f"→ {len(stale)} model(s) older than the days they read "
+            f"({', '.join(sorted(k.to_user_string() for k in stale)[:3])}"
+            f"{' …' if len(stale) > 3 else ''}): rebuilding them and what reads them")
+        report.runs.append(_execute(job, instance, rebuild))
     else:
         log(f"✓ the lake is up to date with the {len(days)} landing days")
 
     last = days[-1]
-    # scoring, outputs and publishing for the last day, unless all are already there
-    if report.changed_days or unmaterialised_days(instance, graph, scoring, [last]):
+    # scoring, outputs and publishing for the last day, unless all are already there and
+    # nothing under them was rebuilt by this call
+    if report.runs or unmaterialised_days(instance, graph, scoring, [last]):
         log(f"→ scoring, outputs and the serving file as of {last}")
         report.runs.append(_execute(job, instance, scoring, partition_key=last.isoformat()))
 

@@ -330,3 +330,50 @@ def test_running_again_changes_nothing(pipeline) -> None:
     assert _fingerprint(settings) == before
     assert sorted(p.stat().st_mtime_ns
                   for p in Path(settings.lake_dir, "raw").rglob("*")) == lake_files
+
+
+def _till_lines_of(settings: Settings, day: dt.date) -> tuple[int, int]:
+    """Till lines of ``day`` in staging (loaded by the range run) and in int_sales_lines (a
+    member-level model rebuilt after it)."""
+    return _query(settings, "select (select count(*) from staging.stg_pos__transaction_lines "
+                            "where transaction_date = $d), (select count(*) from "
+                            "intermediate.int_sales_lines where sales_source = 'pos' and "
+                            "sales_date = $d)", {"d": day})[0]
+
+
+def test_models_left_older_than_their_days_are_rebuilt_by_the_next_run(
+        pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A day is re-delivered and loads, then the process dies before the member-level
+    models are rebuilt over it: the next `loyalty run` finds no landing change, and must
+    still rebuild them and score again. (Runs last: it changes the landing folder.)"""
+    import orchestration.runner as runner
+
+    settings, _, _, run_all = pipeline
+    redelivered = next(f for f in discover(settings.landing_dir, POS_TRANSACTIONS)
+                       if f.business_date and f.path.name == f"{f.business_date}.csv")
+    day = redelivered.business_date
+    lines = pd.read_csv(redelivered.path, dtype=str, keep_default_na=False)
+    assert _till_lines_of(settings, day) == (len(lines), len(lines))
+    lines.iloc[:-1].to_csv(redelivered.path, index=False)  # the last line withdrawn
+
+    real = runner._execute
+
+    def dies_before_the_models(job, instance, keys, **kwargs):
+        if any(k.path[-1] == "int_sales_lines" for k in keys):
+            raise RuntimeError("the process died")
+        return real(job, instance, keys, **kwargs)
+
+    monkeypatch.setattr(runner, "_execute", dies_before_the_models)
+    with pytest.raises(RuntimeError, match="died"):
+        run_all(settings, log=lambda *_: None)
+    monkeypatch.undo()
+    # the day is loaded, the model still holds the withdrawn line
+    assert _till_lines_of(settings, day) == (len(lines) - 1, len(lines))
+
+    said: list[str] = []
+    again = run_all(settings, log=said.append)
+    assert again.changed_days == [] and len(again.runs) == 2  # the models, then scoring
+    assert _till_lines_of(settings, day) == (len(lines) - 1, len(lines) - 1)
+    assert any("older than the days they read" in s for s in said)
+    # and once rebuilt, nothing is left to do
+    assert run_all(settings, log=lambda *_: None).runs == []

@@ -3,7 +3,7 @@
 import dagster as dg
 import pytest
 
-from orchestration.runner import split_by_partitioning
+from orchestration.runner import split_by_partitioning, stale_unpartitioned
 
 DAILY = dg.DailyPartitionsDefinition(start_date="2026-01-01")
 
@@ -18,6 +18,10 @@ def till_lines() -> None: ...
 
 @dg.asset(deps=[till_lines])
 def marts() -> None: ...
+
+
+@dg.asset
+def calendar() -> None: ...
 
 
 @dg.asset(deps=[till_lines])
@@ -52,3 +56,22 @@ def test_an_unpartitioned_asset_between_daily_ones_is_refused() -> None:
     with pytest.raises(ValueError, match="reread"):
         split_by_partitioning(graph, {stores.key, till_lines.key, reread.key,
                                       daily_again.key})
+
+
+def test_models_older_than_a_day_they_read_are_stale_and_only_those() -> None:
+    with dg.instance_for_test() as instance:
+        graph = dg.Definitions(assets=[stores, till_lines, marts, calendar]
+                               ).resolve_asset_graph()
+        keys = {stores.key, till_lines.key, marts.key, calendar.key}
+        assert stale_unpartitioned(instance, graph, keys) == set()  # nothing materialised
+        dg.materialize([stores, calendar], instance=instance)
+        dg.materialize([till_lines], instance=instance, partition_key="2026-01-02",
+                       selection=[till_lines])
+        # the days are loaded, the mart never was (its run failed or never started)
+        assert stale_unpartitioned(instance, graph, keys) == {marts.key}
+        dg.materialize([marts], instance=instance, selection=[marts])
+        assert stale_unpartitioned(instance, graph, keys) == set()
+        # a day loaded again (a UI backfill, a late file): the mart is older than it
+        dg.materialize([till_lines], instance=instance, partition_key="2026-01-01",
+                       selection=[till_lines])
+        assert stale_unpartitioned(instance, graph, keys) == {marts.key}

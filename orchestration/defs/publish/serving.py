@@ -118,7 +118,7 @@ def loyalty_db(context: dg.AssetExecutionContext, storage: LoyaltyStorage) -> dg
         )
     context.log.info(release_unused_memory().describe())  # publishing opens a capped DuckDB
     publication = publish(Path(storage.warehouse_path), Path(storage.serving_dir),
-                          run_id=context.run_id, dictionary=dbt_dictionary())
+                          run_id=context.run.run_id, dictionary=dbt_dictionary())
     context.log.info(f"published {len(publication.tables)} tables to {publication.path}")
     rows = "\n".join(f"| {name} | {count:,} |" for name, count in publication.tables.items())
     return dg.MaterializeResult(metadata={
