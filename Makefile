@@ -55,7 +55,8 @@ browser:  ## Debian's chromium for the browser test (apt-get as root; playwright
 test: $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml $(DUCKDB1)/.stamp browser  ## run the whole test suite
 	# two workers, a test file each at a time: the end-to-end module (a real webserver and
 	# daemon, mostly waiting on runs) overlaps with the rest
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	# (the 15 slowest tests are listed at the end, to keep the suite under 15 minutes)
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
 ui: $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://127.0.0.1:3000
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

@@ -163,3 +163,22 @@ def test_the_data_dictionary_lists_every_published_table_and_column(tmp_path: Pa
     assert [line for line in text.splitlines() if line.startswith("### ")] == [
         f"### {name}" for name in sorted(result.tables)]
     assert "stg_crm__members" not in text and "email" not in text
+
+
+def test_the_file_and_parquet_hold_exactly_the_warehouse_rows(tmp_path: Path) -> None:
+    # large enough to be copied by both threads; rows compared as multisets, duplicates
+    # included, so the test holds whatever order the copy writes them in
+    warehouse = _warehouse(tmp_path / "warehouse.duckdb", members=300_000)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("insert into marts.dim_members select * from marts.dim_members limit 7")
+    result = publish(warehouse, tmp_path / "serving", run_id="run-1")
+    parquet = result.parquet_dir / "marts" / "dim_members" / "*.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"attach '{warehouse}' as wh (read_only)")
+        con.execute(f"attach '{result.path}' as pub (read_only)")
+        for published in ("pub.marts.dim_members", f"read_parquet('{parquet}')"):
+            for a, b in ((published, "wh.marts.dim_members"),
+                         ("wh.marts.dim_members", published)):
+                assert con.execute(f"select count(*) from (select * from {a} except all "
+                                   f"select * from {b})").fetchone() == (0,)
+        assert con.execute("select count(*) from pub.marts.dim_members").fetchone() == (300_007,)
