@@ -120,3 +120,109 @@
         )
     {%- endif -%}
 {%- endmacro %}
+
+{#- Member-level models whose rows of a member depend only on that member's rows of their
+    inputs (`inputs`: names of the models they read by member) and on `settings` (the vars
+    they read). On DuckDB they are incremental, recomputed by member: a pre-hook
+    fingerprints every member's rows of each input (their count, and the sum of a hash of
+    each whole row salted with the model's code and settings), compares them with the
+    fingerprints stored by the last build, deletes the rows of the members whose
+    fingerprints differ (or who appear on one side only), and the model, filtered with
+    changed_members(), inserts those members again; a post-hook stores the new
+    fingerprints. A member whose rows did not change, whose identity links did not move
+    and whose settings did not change keeps its rows. Changing a macro the model calls is
+    not seen: run it with --full-refresh. The fingerprints live in schema incremental_state,
+    which is never published. Spark's Parquet tables cannot delete rows: there the model
+    is a table. -#}
+{% macro incremental_by_member(inputs, settings={}) -%}
+    {{ return(adapter.dispatch('incremental_by_member', 'loyalty')(inputs, settings)) }}
+{%- endmacro %}
+
+{% macro default__incremental_by_member(inputs, settings) -%}
+    {%- set args = tojson(inputs) ~ ", " ~ tojson(settings) -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'append',
+        'on_schema_change': 'sync_all_columns',
+        'pre_hook': "{{ loyalty.find_changed_members(" ~ args ~ ") }}",
+        'post_hook': "{{ loyalty.keep_member_fingerprints() }}",
+    }) }}
+{%- endmacro %}
+
+{% macro spark__incremental_by_member(inputs, settings) -%}
+    {{ return({'materialized': 'table'}) }}
+{%- endmacro %}
+
+{#- The relations an incremental_by_member model keeps beside it: `fingerprints` (the last
+    build's), `fingerprints_next` (this build's, until the post-hook) and `changed` (the
+    members this build recomputes). -#}
+{% macro member_state_relation(kind) -%}
+    {%- set names = {
+        'fingerprints': '__member_fingerprints',
+        'fingerprints_next': '__member_fingerprints_next',
+        'changed': '__changed_members',
+    } -%}
+    {{ return(api.Relation.create(database=this.database, schema='incremental_state',
+                                  identifier=this.identifier ~ names[kind])) }}
+{%- endmacro %}
+
+{#- The members an incremental run of an incremental_by_member model recomputes. -#}
+{% macro changed_members() -%}
+    select member_id from {{ member_state_relation('changed') }}
+{%- endmacro %}
+
+{% macro find_changed_members(inputs, settings) -%}
+    {%- set salt = local_md5(model.raw_code ~ tojson(settings)) -%}
+    {%- set stored = member_state_relation('fingerprints') -%}
+    {%- set fresh = member_state_relation('fingerprints_next') -%}
+    {%- set changed = member_state_relation('changed') -%}
+    {%- set has_stored = execute and adapter.get_relation(
+        database=stored.database, schema=stored.schema, identifier=stored.identifier) -%}
+    create schema if not exists {{ stored.database }}.{{ stored.schema }};
+    create or replace table {{ fresh }} as
+    select
+        member_id,
+        count(*) as input_rows,
+        sum(row_hash) as input_hash
+    from (
+        {%- for input in inputs %}
+        select
+            member_id,
+            hash('{{ salt }}', '{{ input }}', input_rows) as row_hash
+        from {{ ref(input) }} as input_rows
+        where member_id is not null
+        {%- if not loop.last %}
+        union all
+        {%- endif %}
+        {%- endfor %}
+    ) as rows_by_member
+    group by member_id;
+    {%- if is_incremental() %}
+    create or replace table {{ changed }} as
+    {%- if has_stored %}
+    select coalesce(fresh.member_id, stored.member_id) as member_id
+    from {{ fresh }} as fresh
+    full outer join {{ stored }} as stored on fresh.member_id = stored.member_id
+    where
+        fresh.input_rows is distinct from stored.input_rows
+        or fresh.input_hash is distinct from stored.input_hash;
+    {%- else %}
+    -- no fingerprints (the table was built by a version of the model that kept none)
+    select member_id from {{ fresh }}
+    union
+    select member_id from {{ this }};
+    {%- endif %}
+    delete from {{ this }}
+    where member_id in (select member_id from {{ changed }})
+    {%- endif %}
+{%- endmacro %}
+
+{#- Post-hook of an incremental_by_member model: this build's fingerprints become the stored
+    ones, in the model's transaction (a failed build keeps the last ones). -#}
+{% macro keep_member_fingerprints() -%}
+    {%- set stored = member_state_relation('fingerprints') -%}
+    {%- set fresh = member_state_relation('fingerprints_next') -%}
+    drop table if exists {{ stored }};
+    alter table {{ fresh }} rename to {{ stored.identifier }};
+    drop table if exists {{ member_state_relation('changed') }}
+{%- endmacro %}

@@ -260,7 +260,7 @@ def test_one_row_per_register_member_and_no_personal_data_downstream(pipeline) -
     assert comments
     tables = _query(settings, "select table_schema, table_name from information_schema.tables "
                               "where table_schema in ('staging', 'intermediate', 'marts', "
-                              "'scores', 'outputs')")
+                              "'incremental_state', 'scores', 'outputs')")
     for schema, table in tables:
         cols = [c for (c,) in _query(
             settings, "select column_name from information_schema.columns where "

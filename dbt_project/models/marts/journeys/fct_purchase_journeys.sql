@@ -9,7 +9,17 @@
 -- (its order, checkout event, points redemption: the same purchase_id) are left out. Product
 -- research joins on member and product, whose few viewing days are then filtered to the
 -- window (a join per day would probe every purchased product 31 times).
+--
+-- A member's journeys depend only on that member's sales lines and touches: on DuckDB the
+-- model is recomputed by member (macros/incremental.sql, incremental_by_member), for the
+-- members whose lines or touches changed since the last build (a new day, a correction, an
+-- identity link that moved records between members) and for every member when the lookback
+-- or this code changes.
 {% set lookback_days = var('journey_lookback_days', 30) %}
+{{ config(**incremental_by_member(
+    ['int_sales_lines', 'fct_touchpoints'],
+    settings={'journey_lookback_days': lookback_days},
+)) }}
 {#- min() of these structs is the values of the row that sorts first (macros/portable.sql) -#}
 {% set first_touch_of_day = struct_of(['touch_at', 'touchpoint_id', 'channel', 'touch_type']) %}
 {% set first_prior_touch = struct_of(['first_touch_at', 'first_touch_channel', 'first_touch_type']) %}
@@ -19,6 +29,9 @@ with
 sales_lines as (
     select * from {{ ref('int_sales_lines') }}
     where not is_return and member_id is not null
+    {% if is_incremental() %}
+        and member_id in ({{ changed_members() }})
+    {% endif %}
 ),
 
 -- read three times with different columns and filters: evaluated at each read, not stored
@@ -42,6 +55,9 @@ touchpoints as {{ not_materialized() }} (
         case when touch_type in ('product_view', 'search') then 1 else 0 end as is_research
     from {{ ref('fct_touchpoints') }}
     where member_id is not null
+    {% if is_incremental() %}
+        and member_id in ({{ changed_members() }})
+    {% endif %}
 ),
 
 digits as (
