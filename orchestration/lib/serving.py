@@ -84,7 +84,10 @@ def publish(warehouse: Path, serving_dir: Path, *, run_id: str,
     new_file = serving_dir / f".{SERVING_FILE}.{token}.tmp"
     new_parquet = serving_dir / f".{PARQUET_DIR}.{token}.tmp"
     published_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    with duckdb.connect(config=connection_config()) as con:
+    # A mart's row order means nothing (BI tools sort): copies that need not keep it ran 7 %
+    # faster at 10M lines (bench/RESULTS.md, 2026-12-02), for a file 5 % bigger.
+    config = {**connection_config(), "preserve_insertion_order": False}
+    with duckdb.connect(config=config) as con:
         con.execute(f"attach {sql_path(warehouse)} as \"{warehouse.stem}\" (read_only)")
         con.execute(f'use "{warehouse.stem}"')
         tables = serving_tables(con)
