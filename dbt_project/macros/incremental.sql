@@ -127,19 +127,24 @@
     fingerprints every member's rows of each input (their count, and the sum of a hash of
     each whole row salted with the model's code and settings), compares them with the
     fingerprints stored by the last build, deletes the rows of the members whose
-    fingerprints differ (or who appear on one side only), and the model, filtered with
-    changed_members(), inserts those members again; a post-hook stores the new
-    fingerprints. A member whose rows did not change, whose identity links did not move
-    and whose settings did not change keeps its rows. Changing a macro the model calls is
-    not seen: run it with --full-refresh. The fingerprints live in schema incremental_state,
-    which is never published. Spark's Parquet tables cannot delete rows: there the model
-    is a table. -#}
-{% macro incremental_by_member(inputs, settings={}) -%}
-    {{ return(adapter.dispatch('incremental_by_member', 'loyalty')(inputs, settings)) }}
+    fingerprints differ, who appear on one side only, or who have rows in the table but no
+    stored fingerprint, and the model, filtered with changed_members(), inserts those
+    members again; a post-hook stores the new fingerprints.
+    `grouped_by` ({input: column}) names rows that belong together across members (a
+    receipt whose lines carry two members' cards is one purchase): every member sharing a
+    value of the column with a recomputed member, directly or through others, is
+    recomputed too.
+    Not seen, so run the model with --full-refresh after them: a change to a macro it
+    calls, and a table rewritten by anything else (a rollback to a version without this,
+    a manual edit). The fingerprints and the last build's members live in schema
+    incremental_state, which is never published. Spark's Parquet tables cannot delete rows:
+    there the model is a table. -#}
+{% macro incremental_by_member(inputs, settings={}, grouped_by={}) -%}
+    {{ return(adapter.dispatch('incremental_by_member', 'loyalty')(inputs, settings, grouped_by)) }}
 {%- endmacro %}
 
-{% macro default__incremental_by_member(inputs, settings) -%}
-    {%- set args = tojson(inputs) ~ ", " ~ tojson(settings) -%}
+{% macro default__incremental_by_member(inputs, settings, grouped_by) -%}
+    {%- set args = tojson(inputs) ~ ", " ~ tojson(settings) ~ ", " ~ tojson(grouped_by) -%}
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'append',
@@ -149,13 +154,13 @@
     }) }}
 {%- endmacro %}
 
-{% macro spark__incremental_by_member(inputs, settings) -%}
+{% macro spark__incremental_by_member(inputs, settings, grouped_by) -%}
     {{ return({'materialized': 'table'}) }}
 {%- endmacro %}
 
 {#- The relations an incremental_by_member model keeps beside it: `fingerprints` (the last
     build's), `fingerprints_next` (this build's, until the post-hook) and `changed` (the
-    members this build recomputes). -#}
+    members the last build computed: all of them after a full one). -#}
 {% macro member_state_relation(kind) -%}
     {%- set names = {
         'fingerprints': '__member_fingerprints',
@@ -171,8 +176,8 @@
     select member_id from {{ member_state_relation('changed') }}
 {%- endmacro %}
 
-{% macro find_changed_members(inputs, settings) -%}
-    {%- set salt = local_md5(model.raw_code ~ tojson(settings)) -%}
+{% macro find_changed_members(inputs, settings, grouped_by) -%}
+    {%- set salt = local_md5(model.raw_code ~ tojson(settings) ~ tojson(grouped_by)) -%}
     {%- set stored = member_state_relation('fingerprints') -%}
     {%- set fresh = member_state_relation('fingerprints_next') -%}
     {%- set changed = member_state_relation('changed') -%}
@@ -186,10 +191,11 @@
         sum(row_hash) as input_hash
     from (
         {%- for input in inputs %}
+        -- the alias is the whole row as a struct (a column of that name would hide it)
         select
             member_id,
-            hash('{{ salt }}', '{{ input }}', input_rows) as row_hash
-        from {{ ref(input) }} as input_rows
+            hash('{{ salt }}', '{{ input }}', fingerprinted__row) as row_hash
+        from {{ ref(input) }} as fingerprinted__row
         where member_id is not null
         {%- if not loop.last %}
         union all
@@ -197,32 +203,67 @@
         {%- endfor %}
     ) as rows_by_member
     group by member_id;
-    {%- if is_incremental() %}
     create or replace table {{ changed }} as
-    {%- if has_stored %}
+    {%- if not is_incremental() %}
+    select member_id from {{ fresh }};
+    {%- elif has_stored %}
     select coalesce(fresh.member_id, stored.member_id) as member_id
     from {{ fresh }} as fresh
     full outer join {{ stored }} as stored on fresh.member_id = stored.member_id
     where
         fresh.input_rows is distinct from stored.input_rows
-        or fresh.input_hash is distinct from stored.input_hash;
+        or fresh.input_hash is distinct from stored.input_hash
+    union
+    -- rows no fingerprinted build wrote
+    select member_id from {{ this }}
+    where member_id not in (select stored.member_id from {{ stored }} as stored);
     {%- else %}
     -- no fingerprints (the table was built by a version of the model that kept none)
     select member_id from {{ fresh }}
     union
     select member_id from {{ this }};
     {%- endif %}
+    {%- if is_incremental() %}
+    {%- for input, column in grouped_by.items() %}
+    insert into {{ changed }}
+    with recursive
+    shared as (
+        -- the rows of groups with more than one member (usually none)
+        select distinct
+            {{ column }} as group_key,
+            member_id
+        from {{ ref(input) }}
+        where member_id is not null and {{ column }} in (
+            select {{ column }}
+            from {{ ref(input) }}
+            where member_id is not null
+            group by {{ column }}
+            having min(member_id) <> max(member_id)
+        )
+    ),
+    linked (member_id) as (
+        select member_id from {{ changed }}
+        union
+        select other.member_id
+        from linked
+        inner join shared as mine on linked.member_id = mine.member_id
+        inner join shared as other on mine.group_key = other.group_key
+    )
+    select member_id from linked
+    except
+    select member_id from {{ changed }};
+    {%- endfor %}
     delete from {{ this }}
     where member_id in (select member_id from {{ changed }})
     {%- endif %}
 {%- endmacro %}
 
 {#- Post-hook of an incremental_by_member model: this build's fingerprints become the stored
-    ones, in the model's transaction (a failed build keeps the last ones). -#}
+    ones, in the model's transaction (a failed build keeps the last ones). The members it
+    computed stay, so that `dbt compile` and `dbt show` of the model still run. -#}
 {% macro keep_member_fingerprints() -%}
     {%- set stored = member_state_relation('fingerprints') -%}
     {%- set fresh = member_state_relation('fingerprints_next') -%}
     drop table if exists {{ stored }};
-    alter table {{ fresh }} rename to {{ stored.identifier }};
-    drop table if exists {{ member_state_relation('changed') }}
+    alter table {{ fresh }} rename to {{ stored.identifier }}
 {%- endmacro %}

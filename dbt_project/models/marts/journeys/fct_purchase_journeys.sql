@@ -14,11 +14,13 @@
 -- model is recomputed by member (macros/incremental.sql, incremental_by_member), for the
 -- members whose lines or touches changed since the last build (a new day, a correction, an
 -- identity link that moved records between members) and for every member when the lookback
--- or this code changes.
+-- or this code changes. A purchase is its lines' max(member_id): a receipt with two
+-- members' cards makes them one group, recomputed together (grouped_by).
 {% set lookback_days = var('journey_lookback_days', 30) %}
 {{ config(**incremental_by_member(
     ['int_sales_lines', 'fct_touchpoints'],
     settings={'journey_lookback_days': lookback_days},
+    grouped_by={'int_sales_lines': 'purchase_id'},
 )) }}
 {#- min() of these structs is the values of the row that sorts first (macros/portable.sql) -#}
 {% set first_touch_of_day = struct_of(['touch_at', 'touchpoint_id', 'channel', 'touch_type']) %}
