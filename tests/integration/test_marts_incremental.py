@@ -140,17 +140,22 @@ def _stray_rows(con: duckdb.DuckDBPyConnection, first_day_session: str) -> dict[
     return {key: rest for key, *rest in sessions + orders}
 
 
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, name: str,
+             catalog: str | None = None) -> list[str]:
+    """A relation's columns in order, of the current database unless ``catalog`` is given."""
+    return [c for (c,) in con.execute(
+        "select column_name from information_schema.columns "
+        "where table_catalog = coalesce(?, current_database()) and table_schema = ? "
+        "and table_name = ? order by ordinal_position", [catalog, schema, name]).fetchall()]
+
+
 def _member_inputs(con: duckdb.DuckDBPyConnection) -> dict[str | None, set[tuple]]:
     """Each member's rows of the journeys' inputs (relation, the row's id, then the row
     without its member), and under None the rows of no member."""
     by_member: dict[str | None, set[tuple]] = {}
     for relation, id_column in JOURNEY_INPUTS.items():
         schema, name = relation.split(".")
-        cols = [c for (c,) in con.execute(
-            "select column_name from information_schema.columns where table_schema = ? "
-            "and table_name = ? and column_name <> 'member_id' order by ordinal_position",
-            [schema, name]).fetchall()]
-        select = ", ".join(f'"{c}"' for c in cols)
+        select = ", ".join(f'"{c}"' for c in _columns(con, schema, name) if c != "member_id")
         for member, *row in con.execute(
                 f'select member_id, "{id_column}", {select} from {relation}').fetchall():
             by_member.setdefault(member, set()).add((relation, *row))
@@ -297,11 +302,7 @@ def test_day_by_day_equals_full_refresh(builds) -> None:
         sizes = {}
         for relation in _relations(full.warehouse_path):
             schema, name = relation.split(".")
-            cols = [c for (c,) in con.execute(
-                "select column_name from information_schema.columns where table_catalog = "
-                "'full_build' and table_schema = ? and table_name = ? order by ordinal_position",
-                [schema, name]).fetchall()]
-            select = ", ".join(f'"{c}"' for c in cols)
+            select = ", ".join(f'"{c}"' for c in _columns(con, schema, name, "full_build"))
             a = f"select {select} from full_build.{schema}.{name}"
             b = f"select {select} from daily_build.{schema}.{name}"
             [(only_full, only_daily, rows)] = con.execute(
