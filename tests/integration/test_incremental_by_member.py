@@ -14,18 +14,14 @@ change of journey_lookback_days (everyone).
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from orchestration.lib.settings import Settings
+from tests.dbt_helpers import run_dbt, settings_under
 
-DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
-DBT = Path(sys.executable).parent / "dbt"
 DAY = dt.date(2026, 3, 31)
 MARK = 1_000_000
 JOURNEYS = "marts.fct_purchase_journeys"
@@ -48,11 +44,7 @@ TOUCHES.append(("web_event:moving", "E", 1))
 
 
 def _dbt(settings: Settings, root: Path, *args: str) -> None:
-    proc = subprocess.run(
-        [str(DBT), *args, "--select", "fct_purchase_journeys", "--profiles-dir", ".",
-         "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
-        cwd=DBT_DIR, env={**os.environ, **settings.dbt_env()}, capture_output=True, text=True)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    run_dbt(settings, root, *args, "--select", "fct_purchase_journeys")
 
 
 def _line(purchase: str, line: int, member: str, amount: float) -> tuple:
@@ -118,8 +110,7 @@ def _full_refresh_equals(settings: Settings, root: Path, *args: str) -> None:
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> tuple[Settings, Path]:
-    settings = Settings.from_env({"LOYALTY_DATA_DIR": str(tmp_path / "data")})
-    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    settings = settings_under(tmp_path)
     with duckdb.connect(str(settings.warehouse_path)) as con:
         _create_inputs(con)
     _dbt(settings, tmp_path, "run")  # the first build: every member
