@@ -121,149 +121,159 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Member-level models whose rows of a member depend only on that member's rows of their
-    inputs (`inputs`: names of the models they read by member) and on `settings` (the vars
-    they read). On DuckDB they are incremental, recomputed by member: a pre-hook
-    fingerprints every member's rows of each input (their count, and the sum of a hash of
-    each whole row salted with the model's code and settings), compares them with the
-    fingerprints stored by the last build, deletes the rows of the members whose
-    fingerprints differ, who appear on one side only, or who have rows in the table but no
-    stored fingerprint, and the model, filtered with changed_members(), inserts those
-    members again; a post-hook stores the new fingerprints.
-    `grouped_by` ({input: column}) names rows that belong together across members (a
-    receipt whose lines carry two members' cards is one purchase): every member sharing a
-    value of the column with a recomputed member, directly or through others, is
-    recomputed too.
+{#- Models whose rows of a key (a member, a web session) depend only on that key's rows of
+    their inputs (`inputs`: names of the models they read by `key`) and on `settings` (the
+    vars they read). On DuckDB they are incremental, recomputed by key: a pre-hook
+    fingerprints every key's rows of each input (their count, and the sum of a hash of each
+    whole row salted with the model's code and settings), compares them with the
+    fingerprints stored by the last build, deletes the rows of the keys whose fingerprints
+    differ, that appear on one side only, or that have rows in the table but no stored
+    fingerprint, and the model, filtered with changed_keys(), inserts those keys again; a
+    post-hook stores the new fingerprints. Rows whose key is null are neither fingerprinted
+    nor recomputed: such a model must have none (a not_null test on the key).
+    `grouped_by` ({input: column}) names rows that belong together across keys (a receipt
+    whose lines carry two members' cards is one purchase): every key sharing a value of the
+    column with a recomputed key, directly or through others, is recomputed too.
     Not seen, so run the model with --full-refresh after them: a change to a macro it
     calls, and a table rewritten by anything else (a rollback to a version without this,
-    a manual edit). The fingerprints and the last build's members live in schema
+    a manual edit). The fingerprints and the last build's keys live in schema
     incremental_state, which is never published. Spark's Parquet tables cannot delete rows:
     there the model is a table. -#}
-{% macro incremental_by_member(inputs, settings={}, grouped_by={}) -%}
-    {{ return(adapter.dispatch('incremental_by_member', 'loyalty')(inputs, settings, grouped_by)) }}
+{% macro incremental_by_fingerprint(key, inputs, settings={}, grouped_by={}) -%}
+    {{ return(adapter.dispatch('incremental_by_fingerprint', 'loyalty')(
+        key, inputs, settings, grouped_by)) }}
 {%- endmacro %}
 
-{% macro default__incremental_by_member(inputs, settings, grouped_by) -%}
+{% macro default__incremental_by_fingerprint(key, inputs, settings, grouped_by) -%}
     {%- set args = tojson(inputs) ~ ", " ~ tojson(settings) ~ ", " ~ tojson(grouped_by) -%}
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'append',
         'on_schema_change': 'sync_all_columns',
-        'pre_hook': "{{ loyalty.find_changed_members(" ~ args ~ ") }}",
-        'post_hook': "{{ loyalty.keep_member_fingerprints() }}",
+        'fingerprint_key': key,
+        'pre_hook': "{{ loyalty.find_changed_keys(" ~ args ~ ") }}",
+        'post_hook': "{{ loyalty.keep_fingerprints() }}",
     }) }}
 {%- endmacro %}
 
-{% macro spark__incremental_by_member(inputs, settings, grouped_by) -%}
+{% macro spark__incremental_by_fingerprint(key, inputs, settings, grouped_by) -%}
     {{ return({'materialized': 'table'}) }}
 {%- endmacro %}
 
-{#- The relations an incremental_by_member model keeps beside it: `fingerprints` (the last
-    build's), `fingerprints_next` (this build's, until the post-hook) and `changed` (the
-    members the last build computed: all of them after a full one). -#}
-{% macro member_state_relation(kind) -%}
+{#- The key column of an incremental_by_fingerprint model. -#}
+{% macro fingerprint_key() -%}
+    {{ return(config.get('fingerprint_key')) }}
+{%- endmacro %}
+
+{#- The relations an incremental_by_fingerprint model keeps beside it: `fingerprints` (the
+    last build's), `fingerprints_next` (this build's, until the post-hook) and `changed`
+    (the keys the last build computed: all of them after a full one), named after the key
+    (member_id: `<model>__member_fingerprints`, `<model>__changed_members`). -#}
+{% macro fingerprint_state_relation(kind) -%}
+    {%- set unit = fingerprint_key() | replace('_id', '') -%}
     {%- set names = {
-        'fingerprints': '__member_fingerprints',
-        'fingerprints_next': '__member_fingerprints_next',
-        'changed': '__changed_members',
+        'fingerprints': '__' ~ unit ~ '_fingerprints',
+        'fingerprints_next': '__' ~ unit ~ '_fingerprints_next',
+        'changed': '__changed_' ~ unit ~ 's',
     } -%}
     {{ return(api.Relation.create(database=this.database, schema='incremental_state',
                                   identifier=this.identifier ~ names[kind])) }}
 {%- endmacro %}
 
-{#- The members an incremental run of an incremental_by_member model recomputes. -#}
-{% macro changed_members() -%}
-    select member_id from {{ member_state_relation('changed') }}
+{#- The keys an incremental run of an incremental_by_fingerprint model recomputes. -#}
+{% macro changed_keys() -%}
+    select {{ fingerprint_key() }} from {{ fingerprint_state_relation('changed') }}
 {%- endmacro %}
 
-{% macro find_changed_members(inputs, settings, grouped_by) -%}
+{% macro find_changed_keys(inputs, settings, grouped_by) -%}
+    {%- set key = fingerprint_key() -%}
     {%- set salt = local_md5(model.raw_code ~ tojson(settings) ~ tojson(grouped_by)) -%}
-    {%- set stored = member_state_relation('fingerprints') -%}
-    {%- set fresh = member_state_relation('fingerprints_next') -%}
-    {%- set changed = member_state_relation('changed') -%}
+    {%- set stored = fingerprint_state_relation('fingerprints') -%}
+    {%- set fresh = fingerprint_state_relation('fingerprints_next') -%}
+    {%- set changed = fingerprint_state_relation('changed') -%}
     {%- set has_stored = execute and adapter.get_relation(
         database=stored.database, schema=stored.schema, identifier=stored.identifier) -%}
     create schema if not exists {{ stored.database }}.{{ stored.schema }};
     create or replace table {{ fresh }} as
     select
-        member_id,
+        {{ key }},
         count(*) as input_rows,
         sum(row_hash) as input_hash
     from (
         {%- for input in inputs %}
         -- the alias is the whole row as a struct (a column of that name would hide it)
         select
-            member_id,
+            {{ key }},
             hash('{{ salt }}', '{{ input }}', fingerprinted__row) as row_hash
         from {{ ref(input) }} as fingerprinted__row
-        where member_id is not null
+        where {{ key }} is not null
         {%- if not loop.last %}
         union all
         {%- endif %}
         {%- endfor %}
-    ) as rows_by_member
-    group by member_id;
+    ) as rows_by_key
+    group by {{ key }};
     create or replace table {{ changed }} as
     {%- if not is_incremental() %}
-    select member_id from {{ fresh }};
+    select {{ key }} from {{ fresh }};
     {%- elif has_stored %}
-    select coalesce(fresh.member_id, stored.member_id) as member_id
+    select coalesce(fresh.{{ key }}, stored.{{ key }}) as {{ key }}
     from {{ fresh }} as fresh
-    full outer join {{ stored }} as stored on fresh.member_id = stored.member_id
+    full outer join {{ stored }} as stored on fresh.{{ key }} = stored.{{ key }}
     where
         fresh.input_rows is distinct from stored.input_rows
         or fresh.input_hash is distinct from stored.input_hash
     union
     -- rows no fingerprinted build wrote
-    select member_id from {{ this }}
-    where member_id not in (select stored.member_id from {{ stored }} as stored);
+    select {{ key }} from {{ this }}
+    where {{ key }} not in (select stored.{{ key }} from {{ stored }} as stored);
     {%- else %}
     -- no fingerprints (the table was built by a version of the model that kept none)
-    select member_id from {{ fresh }}
+    select {{ key }} from {{ fresh }}
     union
-    select member_id from {{ this }};
+    select {{ key }} from {{ this }};
     {%- endif %}
     {%- if is_incremental() %}
     {%- for input, column in grouped_by.items() %}
     insert into {{ changed }}
     with recursive
     shared as (
-        -- the rows of groups with more than one member (usually none)
+        -- the rows of groups with more than one key (usually none)
         select distinct
             {{ column }} as group_key,
-            member_id
+            {{ key }} as grouped_key
         from {{ ref(input) }}
-        where member_id is not null and {{ column }} in (
+        where {{ key }} is not null and {{ column }} in (
             select {{ column }}
             from {{ ref(input) }}
-            where member_id is not null
+            where {{ key }} is not null
             group by {{ column }}
-            having min(member_id) <> max(member_id)
+            having min({{ key }}) <> max({{ key }})
         )
     ),
-    linked (member_id) as (
-        select member_id from {{ changed }}
+    linked (grouped_key) as (
+        select {{ key }} from {{ changed }}
         union
-        select other.member_id
+        select other.grouped_key
         from linked
-        inner join shared as mine on linked.member_id = mine.member_id
+        inner join shared as mine on linked.grouped_key = mine.grouped_key
         inner join shared as other on mine.group_key = other.group_key
     )
-    select member_id from linked
+    select grouped_key from linked
     except
-    select member_id from {{ changed }};
+    select {{ key }} from {{ changed }};
     {%- endfor %}
     delete from {{ this }}
-    where member_id in (select member_id from {{ changed }})
+    where {{ key }} in (select {{ key }} from {{ changed }})
     {%- endif %}
 {%- endmacro %}
 
-{#- Post-hook of an incremental_by_member model: this build's fingerprints become the stored
-    ones, in the model's transaction (a failed build keeps the last ones). The members it
-    computed stay, so that `dbt compile` and `dbt show` of the model still run. -#}
-{% macro keep_member_fingerprints() -%}
-    {%- set stored = member_state_relation('fingerprints') -%}
-    {%- set fresh = member_state_relation('fingerprints_next') -%}
+{#- Post-hook of an incremental_by_fingerprint model: this build's fingerprints become the
+    stored ones, in the model's transaction (a failed build keeps the last ones). The keys
+    it computed stay, so that `dbt compile` and `dbt show` of the model still run. -#}
+{% macro keep_fingerprints() -%}
+    {%- set stored = fingerprint_state_relation('fingerprints') -%}
+    {%- set fresh = fingerprint_state_relation('fingerprints_next') -%}
     drop table if exists {{ stored }};
     alter table {{ fresh }} rename to {{ stored.identifier }}
 {%- endmacro %}

@@ -15,7 +15,8 @@ then corrected to header-only files: the day must leave their staging tables.
 
 The unpartitioned models are built once midway (after LATE_DAY) and once at the end, so
 the end's build of the purchase journeys, incremental by member, recomputes the members
-whose sales lines or touches changed in between, and only them.
+whose sales lines or touches changed in between, and only them; and the web touchpoints,
+incremental by session, the sessions whose events or session row changed.
 """
 
 import datetime as dt
@@ -59,9 +60,13 @@ EMPTIED_DAY = CORRECTED_DAY - dt.timedelta(days=1)
 # the unpartitioned models are built after this day's partition, and again at the end
 MIDWAY_DAY = LATE_DAY
 JOURNEY_MARK = 1_000_000  # added to every journey's touches_before before the last build
-# the inputs of fct_purchase_journeys (macros/incremental.sql, incremental_by_member)
+# the inputs of the models recomputed by key (macros/incremental.sql,
+# incremental_by_fingerprint), with the id of their rows
 JOURNEY_INPUTS = {"intermediate.int_sales_lines": "sales_line_id",
                   "marts.fct_touchpoints": "touchpoint_id"}
+WEB_TOUCH_INPUTS = {"staging.stg_online__events": "event_id",
+                    "intermediate.int_web_sessions": "session_id"}
+WEB_TOUCH_MARK = "#kept"  # appended to every web touch's touch_type before its last build
 
 
 def _lines(path: Path) -> list[dict]:
@@ -149,17 +154,18 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, name: str,
         "and table_name = ? order by ordinal_position", [catalog, schema, name]).fetchall()]
 
 
-def _member_inputs(con: duckdb.DuckDBPyConnection) -> dict[str | None, set[tuple]]:
-    """Each member's rows of the journeys' inputs (relation, the row's id, then the row
-    without its member), and under None the rows of no member."""
-    by_member: dict[str | None, set[tuple]] = {}
-    for relation, id_column in JOURNEY_INPUTS.items():
+def _inputs_by(con: duckdb.DuckDBPyConnection, key: str,
+               inputs: dict[str, str]) -> dict[str | None, set[tuple]]:
+    """Each key's rows of ``inputs`` (relation, the row's id, then the row without its key),
+    and under None the rows of no key."""
+    by_key: dict[str | None, set[tuple]] = {}
+    for relation, id_column in inputs.items():
         schema, name = relation.split(".")
-        select = ", ".join(f'"{c}"' for c in _columns(con, schema, name) if c != "member_id")
-        for member, *row in con.execute(
-                f'select member_id, "{id_column}", {select} from {relation}').fetchall():
-            by_member.setdefault(member, set()).add((relation, *row))
-    return by_member
+        select = ", ".join(f'"{c}"' for c in _columns(con, schema, name) if c != key)
+        for value, *row in con.execute(
+                f'select {key}, "{id_column}", {select} from {relation}').fetchall():
+            by_key.setdefault(value, set()).add((relation, *row))
+    return by_key
 
 
 @pytest.fixture(scope="module")
@@ -214,7 +220,8 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings
         if day == MIDWAY_DAY:
             _dbt(daily, tmp / "daily", "run", "--exclude", "tag:partitioned")
             with duckdb.connect(str(daily.warehouse_path), read_only=True) as con:
-                stray["midway_inputs"] = _member_inputs(con)
+                stray["midway_inputs"] = _inputs_by(con, "member_id", JOURNEY_INPUTS)
+                stray["midway_web_inputs"] = _inputs_by(con, "session_id", WEB_TOUCH_INPUTS)
         if day == LATE_DAY + dt.timedelta(days=2):
             # the late files land after the later days were built; the landing sensor runs
             # their own day's partition, which must take over events first seen later
@@ -272,12 +279,29 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings
         # recompute
         con.execute("update marts.fct_purchase_journeys "
                     "set touches_before = touches_before + ?", [JOURNEY_MARK])
+        # every web touch marked: the build below keeps the marks of the sessions it does
+        # not recompute (it builds the web touches and what they read, not the journeys,
+        # which would see the marks)
+        con.execute("update intermediate.int_web_touchpoints "
+                    "set touch_type = touch_type || ?", [WEB_TOUCH_MARK])
+    _dbt(daily, tmp / "daily", "run", "--exclude", "tag:partitioned",
+         "--select", "+int_web_touchpoints")
+    with connect(daily.warehouse_path) as con:
+        marks = con.execute(
+            "select session_id, bool_and(ends_with(touch_type, $mark)), "
+            "bool_or(ends_with(touch_type, $mark)) from intermediate.int_web_touchpoints "
+            "group by session_id", {"mark": WEB_TOUCH_MARK}).fetchall()
+        stray["web_touches_marked"] = {session: (every, some) for session, every, some in marks}
+        stray["final_web_inputs"] = _inputs_by(con, "session_id", WEB_TOUCH_INPUTS)
+        con.execute("update intermediate.int_web_touchpoints "
+                    "set touch_type = left(touch_type, -?) where ends_with(touch_type, ?)",
+                    [len(WEB_TOUCH_MARK), WEB_TOUCH_MARK])
     _dbt(daily, tmp / "daily", "run", "--exclude", "tag:partitioned")
     with connect(daily.warehouse_path) as con:
         stray["journeys_marked"] = dict(con.execute(
             "select member_id, bool_and(touches_before >= ?) from marts.fct_purchase_journeys "
             "group by member_id", [JOURNEY_MARK]).fetchall())
-        stray["final_inputs"] = _member_inputs(con)
+        stray["final_inputs"] = _inputs_by(con, "member_id", JOURNEY_INPUTS)
         con.execute("update marts.fct_purchase_journeys set touches_before = touches_before - ? "
                     "where touches_before >= ?", [JOURNEY_MARK, JOURNEY_MARK])
     _wait(full_build)
@@ -450,3 +474,24 @@ def test_journeys_recompute_exactly_the_members_whose_inputs_changed(builds) -> 
     before = {row[:2]: member for member, rows in midway.items() for row in rows}
     after = {row[:2]: member for member, rows in final.items() for row in rows}
     assert any(before[key] != after[key] for key in before.keys() & after.keys())
+
+
+def test_web_touches_recompute_exactly_the_sessions_whose_inputs_changed(builds) -> None:
+    """The same for int_web_touchpoints, by session: the last build recomputed the sessions
+    whose events or session row changed since the midway build (their marks are gone,
+    from every row) and kept every other session's marked rows."""
+    _, _, stray = builds
+    midway, final = stray["midway_web_inputs"], stray["final_web_inputs"]
+    changed = {s for s in (midway.keys() | final.keys()) - {None}
+               if midway.get(s) != final.get(s)}
+    marked = stray["web_touches_marked"]
+    assert all(every == some for every, some in marked.values())  # whole sessions
+    recomputed = {s for s, (every, _) in marked.items() if not every}
+    kept = marked.keys() - recomputed
+    assert recomputed == changed & marked.keys()
+    assert len(recomputed) >= 10 and len(kept) >= 10
+    # among the recomputed: sessions whose events did not change, only their member (an
+    # identity link found after the midway build gave an old session its member)
+    events_changed = {s for s in changed if {r for r in midway.get(s, ()) if "events" in r[0]}
+                      != {r for r in final.get(s, ()) if "events" in r[0]}}
+    assert recomputed - events_changed

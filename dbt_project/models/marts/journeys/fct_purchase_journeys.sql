@@ -11,13 +11,14 @@
 -- window (a join per day would probe every purchased product 31 times).
 --
 -- A member's journeys depend only on that member's sales lines and touches: on DuckDB the
--- model is recomputed by member (macros/incremental.sql, incremental_by_member), for the
+-- model is recomputed by member (macros/incremental.sql, incremental_by_fingerprint), for the
 -- members whose lines or touches changed since the last build (a new day, a correction, an
 -- identity link that moved records between members) and for every member when the lookback
 -- or this code changes. A purchase is its lines' max(member_id): a receipt with two
 -- members' cards makes them one group, recomputed together (grouped_by).
 {% set lookback_days = var('journey_lookback_days', 30) %}
-{{ config(**incremental_by_member(
+{{ config(**incremental_by_fingerprint(
+    'member_id',
     ['int_sales_lines', 'fct_touchpoints'],
     settings={'journey_lookback_days': lookback_days},
     grouped_by={'int_sales_lines': 'purchase_id'},
@@ -32,7 +33,7 @@ sales_lines as (
     select * from {{ ref('int_sales_lines') }}
     where not is_return and member_id is not null
     {% if is_incremental() %}
-        and member_id in ({{ changed_members() }})
+        and member_id in ({{ changed_keys() }})
     {% endif %}
 ),
 
@@ -58,7 +59,7 @@ touchpoints as {{ not_materialized() }} (
     from {{ ref('fct_touchpoints') }}
     where member_id is not null
     {% if is_incremental() %}
-        and member_id in ({{ changed_members() }})
+        and member_id in ({{ changed_keys() }})
     {% endif %}
 ),
 
