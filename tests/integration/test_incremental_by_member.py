@@ -102,10 +102,19 @@ def _recomputed(warehouse: Path) -> dict[str, bool]:
     return recomputed
 
 
+def _fingerprints(path: Path) -> set[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return set(con.execute(f"select * from {FINGERPRINTS}").fetchall())
+
+
 def _full_refresh_equals(settings: Settings, root: Path, *args: str) -> None:
+    """A full refresh gives the journeys, and the fingerprints the incremental builds
+    stored (rewritten for the recomputed members only)."""
     incremental = _journeys(settings.warehouse_path)
+    stored = _fingerprints(settings.warehouse_path)
     _dbt(settings, root, "run", "--full-refresh", *args)
     assert _journeys(settings.warehouse_path) == incremental
+    assert _fingerprints(settings.warehouse_path) == stored
 
 
 @pytest.fixture
