@@ -285,6 +285,9 @@
     {%- set changed = fingerprint_state_relation('changed') -%}
     {%- set has_stored = execute and adapter.get_relation(
         database=stored.database, schema=stored.schema, identifier=stored.identifier) -%}
+    {#- (is_incremental() is true here even after a first build: the table exists by now.
+        Stored keys a first build did not recompute are gone from its inputs; the next
+        build finds them changed and deletes them.) -#}
     {%- if has_stored and not should_full_refresh() %}
     delete from {{ stored }}
     where {{ key }} in (select {{ key }} from {{ changed }});

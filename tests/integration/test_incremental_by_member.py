@@ -1,4 +1,5 @@
-"""fct_purchase_journeys recomputed by member (macros/incremental.sql, incremental_by_member).
+"""fct_purchase_journeys recomputed by member (macros/incremental.sql,
+incremental_by_fingerprint on member_id).
 
 Real dbt builds the model alone over hand-made upstream tables in a real DuckDB warehouse.
 Every journey is marked (touches_before + MARK) before an incremental build: the members
