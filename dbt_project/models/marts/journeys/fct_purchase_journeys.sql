@@ -23,8 +23,12 @@
     settings={'journey_lookback_days': lookback_days},
     grouped_by={'int_sales_lines': 'purchase_id'},
 )) }}
-{#- min() of these structs is the values of the row that sorts first (macros/portable.sql) -#}
-{% set first_touch_of_day = struct_of(['touch_at', 'touchpoint_id', 'channel', 'touch_type']) %}
+{#- min() of these structs is the values of the row that sorts first (macros/portable.sql).
+    Touches at the same instant are ordered by channel, then type, as in `journeys` below, not
+    by touchpoint_id: with the long id in the struct, the 10M-line full build peaked at
+    5.3 GiB uncapped (4.3 GiB without) and ran out of memory under the 4 GB cap in about
+    one run in four (bench/RESULTS.md, 2026-12-02, evening). -#}
+{% set first_touch_of_day = struct_of(['touch_at', 'channel', 'touch_type']) %}
 {% set first_prior_touch = struct_of(['first_touch_at', 'first_touch_channel', 'first_touch_type']) %}
 
 with
@@ -128,7 +132,7 @@ member_days as (
         touch_date,
         count(*) as touches,
         min(touch_at) as first_touch_at,
-        -- the day's first touch (by time, then id), without a window sort
+        -- the day's first touch (by time, then channel and type), without a window sort
         min({{ first_touch_of_day }}).channel as first_touch_channel,
         min({{ first_touch_of_day }}).touch_type as first_touch_type,
         max(is_web) as has_web,
