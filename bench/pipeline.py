@@ -343,35 +343,20 @@ def _statement(node: dict) -> str:
     return f"create or replace {kind} {relation} as (\n{node['compiled_code']}\n)"
 
 
-def _reference_dbt(con, manifest: dict) -> tuple[list[tuple[str, float]], list[str]]:
-    """Seeds and models in dependency order; seconds per node, and the nodes that ran out
-    of memory once and were run again (timed: the second run).
-
-    The retry is for fct_purchase_journeys's full build at 10M lines: under the 4 GB cap it
-    ran out of memory in about one run in four, alone or here, and passed when run again
-    (bench/RESULTS.md, 2026-12-02, evening). The pipeline gets no such retry: the benchmark
-    fails if dbt does."""
-    import duckdb
-
+def _reference_dbt(con, manifest: dict) -> list[tuple[str, float]]:
+    """Seeds and models in dependency order; seconds per node."""
     nodes = {k: n for k, n in manifest["nodes"].items() if n["resource_type"] in ("model", "seed")}
     parents = {k: [d for d in n.get("depends_on", {}).get("nodes", []) if d in nodes]
                for k, n in nodes.items()}
     order = TopologicalSorter(parents).static_order()
-    timings, retried = [], []
+    timings = []
     for key in order:
         node = nodes[key]
         con.execute(f'create schema if not exists "{node["schema"]}"')
         started = time.perf_counter()
-        try:
-            con.execute(_statement(node))
-        except duckdb.OutOfMemoryException:
-            if node["name"] in retried:
-                raise
-            retried.append(node["name"])
-            started = time.perf_counter()
-            con.execute(_statement(node))
+        con.execute(_statement(node))
         timings.append((node["name"], time.perf_counter() - started))
-    return timings, retried
+    return timings
 
 
 def _reference_scoring(con, last: dt.date) -> int:
@@ -424,14 +409,13 @@ def child_reference(out: Path) -> None:
     with duckdb.connect(str(work / settings.warehouse_path.name), config=config) as con:
         con.execute("set variable loyalty_pii_key = $k", {"k": settings.pii_key})
         ensure_lake_views(con, Lake(settings.lake_dir))
-        models, retried = _reference_dbt(con, manifest)
+        models = _reference_dbt(con, manifest)
         seconds["dbt"] = time.perf_counter() - clock
         clock = time.perf_counter()
         last = landing_days(settings.landing_dir, [d for d in DATASETS.values() if d.daily])[-1]
         scored = _reference_scoring(con, last)
         seconds["scoring"] = time.perf_counter() - clock
-    out.write_text(json.dumps({"seconds": seconds, "models": models, "retried": retried,
-                               "scored": scored,
+    out.write_text(json.dumps({"seconds": seconds, "models": models, "scored": scored,
                                "total": time.perf_counter() - started}))
 
 
@@ -563,9 +547,6 @@ def main() -> int:
           + ", ".join(f"{n} {s:.1f}" for n, s in day_slow[:8]))
     print("slowest models in the reference (s): "
           + ", ".join(f"{n} {s:.1f}" for n, s in sorted(ref["models"], key=lambda m: -m[1])[:5]))
-    if ref["retried"]:
-        print("reference: out of memory once under the cap, then run again (the second run "
-              "timed): " + ", ".join(ref["retried"]))
     return 0
 
 
