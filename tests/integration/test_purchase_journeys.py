@@ -108,7 +108,8 @@ def test_touches_at_the_same_instant_are_ordered_by_channel_then_type(compiled_m
         # earlier day, two channels: app sorts before web
         ("web_event:a2", "M2", None, "page_view", "web", earlier),
         ("web_event:z2", "M2", None, "search", "app", earlier),
-        # purchase day, before the purchase: app before web again
+        # purchase day, before the purchase (touch by touch: this path ordered ties by
+        # channel and type before the change too)
         ("web_event:a3", "M3", None, "page_view", "web", same_day),
         ("web_event:z3", "M3", None, "search", "app", same_day),
     ]

@@ -26,8 +26,8 @@
 {#- min() of these structs is the values of the row that sorts first (macros/portable.sql).
     Touches at the same instant are ordered by channel, then type, as in `journeys` below, not
     by touchpoint_id: with the long id in the struct, the 10M-line full build peaked at
-    5.3 GiB uncapped (4.3 GiB without) and ran out of memory under the 4 GB cap in about
-    one run in four (bench/RESULTS.md, 2026-12-02, evening). -#}
+    5.3 GiB uncapped (4.3 GiB without) and ran out of memory at random under the 4 GB cap
+    (bench/RESULTS.md, 2026-12-02, evening). -#}
 {% set first_touch_of_day = struct_of(['touch_at', 'channel', 'touch_type']) %}
 {% set first_prior_touch = struct_of(['first_touch_at', 'first_touch_channel', 'first_touch_type']) %}
 
