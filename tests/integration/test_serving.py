@@ -3,6 +3,7 @@ a reader holding it open is never disturbed, and that a failed audit publishes n
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -78,8 +79,11 @@ def test_publishes_marts_scores_outputs_and_reference_without_staging(tmp_path: 
 
 def test_duckdb_1x_clients_and_sqlalchemy_open_the_serving_file(tmp_path: Path) -> None:
     assert (DUCKDB1 / "duckdb").is_dir(), "`make test` installs DuckDB 1.x into .venv/compat"
-    result = publish(_warehouse(tmp_path / "warehouse.duckdb", members=7), tmp_path / "serving",
-                     run_id="run-1")
+    publish(_warehouse(tmp_path / "w1.duckdb", members=5), tmp_path / "serving", run_id="run-1")
+    # the second publication patches a copy of the first file: still a file 1.x clients open
+    result = publish(_warehouse(tmp_path / "w2.duckdb", members=7), tmp_path / "serving",
+                     run_id="run-2")
+    assert result.incremental
     script = ("import sys, duckdb; con = duckdb.connect(sys.argv[1], read_only=True); "
               "print(duckdb.__version__, "
               "con.execute('select count(*) from marts.dim_members').fetchone()[0])")
@@ -97,6 +101,165 @@ def test_duckdb_1x_clients_and_sqlalchemy_open_the_serving_file(tmp_path: Path) 
             "select count(*) from marts.dim_members where lifetime_spend > 5")).scalar()
     engine.dispose()
     assert rows == 2
+
+
+def _daily_warehouse(path: Path, days: int) -> Path:
+    """A warehouse as a daily refresh leaves it: dated facts, a snapshot by as-of date,
+    a member table, and reference data without dates."""
+    with duckdb.connect(str(path)) as con:
+        for schema in ("marts", "scores", "outputs", "reference"):
+            con.execute(f"create schema {schema}")
+        con.execute(f"create table marts.fct_sales as select 'S' || i as sale_id, "
+                    f"date '2026-01-01' + cast(i % {days} as integer) as sale_date, "
+                    f"cast(i as decimal(18, 2)) as amount from range({days * 100}) t(i)")
+        con.execute(f"create table marts.fct_visits as select 'V' || i as visit_id, "
+                    f"date '2026-01-01' + cast(i % {days} as integer) as visit_date, "
+                    f"i % 3 = 0 as converted from range({days * 50}) t(i)")
+        con.execute("create table outputs.churn_risk as select 'M' || i as member_id, "
+                    "date '2026-01-01' as as_of_date, 0.1 * (i % 10) as churn_probability "
+                    "from range(40) t(i)")
+        con.execute("create table scores.member_scores as select 'M' || i as member_id, "
+                    "i * 2 as points from range(40) t(i)")
+        con.execute("create table reference.tier_rules as select 'gold' as tier, 5000 as spend")
+    return path
+
+
+def _assert_holds_the_warehouse(warehouse: Path, result) -> None:
+    """Every published table, in the file and in Parquet, holds exactly the warehouse's rows
+    (compared as multisets: order and duplicates)."""
+    with duckdb.connect() as con:
+        con.execute(f"attach '{warehouse}' as wh (read_only)")
+        con.execute(f"attach '{result.path}' as pub (read_only)")
+        tables = con.execute("select table_schema, table_name from information_schema.tables "
+                             "where table_catalog = 'wh' and table_schema != 'staging' "
+                             "order by 1, 2").fetchall()
+        published = con.execute("select table_schema, table_name from information_schema.tables "
+                                "where table_catalog = 'pub' and table_schema != "
+                                "'serving_meta' order by 1, 2").fetchall()
+        assert published == tables
+        for schema, table in tables:
+            files = result.parquet_dir / schema / table / "*.parquet"
+            for copy in (f"pub.{schema}.{table}", f"read_parquet('{files}')"):
+                for a, b in ((copy, f"wh.{schema}.{table}"), (f"wh.{schema}.{table}", copy)):
+                    assert con.execute(f"select count(*) from (select * from {a} except all "
+                                       f"select * from {b})").fetchone() == (0,), (a, b)
+
+
+def test_a_daily_publication_replaces_only_the_slices_that_changed(tmp_path: Path) -> None:
+    serving_dir = tmp_path / "serving"
+    first = publish(_daily_warehouse(tmp_path / "w1.duckdb", days=10), serving_dir, run_id="r1")
+    assert not first.incremental and first.reason == "no previous serving file"
+
+    # the next day: a new day of sales; one visit of day 3 corrected; today's churn list
+    # replaces yesterday's; points recomputed with a new column; a table retired, one added
+    warehouse = shutil.copy(tmp_path / "w1.duckdb", tmp_path / "w2.duckdb")
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("insert into marts.fct_sales select 'S' || i, date '2026-01-11', i "
+                    "from range(1000, 1100) t(i)")
+        con.execute("update marts.fct_visits set converted = not converted "
+                    "where visit_id = 'V2'")
+        con.execute("update outputs.churn_risk set as_of_date = date '2026-01-02', "
+                    "churn_probability = 1 - churn_probability")
+        con.execute("alter table scores.member_scores add column tier varchar default 'base'")
+        con.execute("drop table reference.tier_rules")
+        con.execute("create table reference.segment_actions as select 'lapsing' as segment")
+    result = publish(Path(warehouse), serving_dir, run_id="r2")
+
+    assert result.incremental and result.reason.startswith("started from the publication of")
+    assert result.changes == {
+        "marts.fct_sales":
+            "patched by sale_date: 1 slice(s) replaced, 11 in all; Parquet appended",
+        # a changed day: its rows replaced, the Parquet file written again
+        "marts.fct_visits":
+            "patched by visit_date: 1 slice(s) replaced, 10 in all; Parquet written",
+        # every row changed: written whole rather than deleted and inserted
+        "outputs.churn_risk": "written; Parquet written",
+        "reference.segment_actions": "written; Parquet written",
+        "scores.member_scores": "written; Parquet written",
+    }
+    assert sorted(p.name for p in (result.parquet_dir / "marts" / "fct_sales").iterdir()) \
+        == ["part-0.parquet", "part-1.parquet"]
+    assert not (result.parquet_dir / "reference" / "tier_rules").exists()
+    _assert_holds_the_warehouse(Path(warehouse), result)
+
+    # a day without changes keeps every table and links every Parquet file
+    again = publish(Path(warehouse), serving_dir, run_id="r3")
+    assert set(again.changes.values()) == {"kept; Parquet linked"}, again.reason
+    _assert_holds_the_warehouse(Path(warehouse), again)
+    with duckdb.connect(str(again.path), read_only=True) as con:
+        publication_id, run_id = con.execute(
+            "select publication_id, run_id from serving_meta.publication").fetchone()
+        assert run_id == "r3"
+        assert con.execute("select table_name, row_count from serving_meta.tables "
+                           "order by 1").fetchall() == [
+            ("churn_risk", 40), ("fct_sales", 1100), ("fct_visits", 500),
+            ("member_scores", 40), ("segment_actions", 1)]
+    assert (again.parquet_dir / ".publication").read_text().strip() == publication_id
+    assert sorted(p.name for p in serving_dir.iterdir()) == ["loyalty.duckdb", "parquet"]
+
+
+def test_unchanged_parquet_is_linked_not_copied(tmp_path: Path) -> None:
+    serving_dir = tmp_path / "serving"
+    warehouse = _daily_warehouse(tmp_path / "w.duckdb", days=3)
+    publish(warehouse, serving_dir, run_id="r1")
+    sales = serving_dir / "parquet" / "marts" / "fct_sales" / "part-0.parquet"
+    before = sales.stat().st_ino
+    publish(warehouse, serving_dir, run_id="r2")
+    assert sales.stat().st_ino == before
+
+    # Parquet of another publication than the file's (a run killed between the two renames)
+    # is never reused: it is written whole
+    (serving_dir / "parquet" / ".publication").write_text("someone else\n")
+    result = publish(warehouse, serving_dir, run_id="r3")
+    assert result.incremental and "Parquet is written whole" in result.reason
+    assert set(result.changes.values()) == {"kept; Parquet written"}
+    assert sales.stat().st_ino != before
+    _assert_holds_the_warehouse(warehouse, result)
+
+
+def test_a_patch_that_went_wrong_is_refused_and_the_file_written_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    serving_dir = tmp_path / "serving"
+    publish(_daily_warehouse(tmp_path / "w1.duckdb", days=5), serving_dir, run_id="r1")
+    warehouse = Path(shutil.copy(tmp_path / "w1.duckdb", tmp_path / "w2.duckdb"))
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("insert into marts.fct_sales values ('S-new', date '2026-01-06', 1.00)")
+
+    real_copy = serving._copy
+
+    def careless_copy(con, schema, table, *, patch):  # a patch that changes a kept row
+        done = real_copy(con, schema, table, patch=patch)
+        if done.action == "patched":
+            con.execute("update serving.marts.fct_sales set amount = amount + 1 "
+                        "where sale_id = 'S1'")
+        return done
+
+    monkeypatch.setattr(serving, "_copy", careless_copy)
+    result = publish(warehouse, serving_dir, run_id="r2")
+    assert not result.incremental
+    assert "failed its audit" in result.reason
+    assert "marts.fct_sales: the patched rows differ from the warehouse's" in result.reason
+    _assert_holds_the_warehouse(warehouse, result)
+
+
+def test_full_publication_on_request_and_when_the_file_is_mostly_free_space(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(serving, "MIN_FREE_BYTES", 2**20)  # a small file for the test
+    serving_dir = tmp_path / "serving"
+    big = _warehouse(tmp_path / "big.duckdb", members=300_000)
+    publish(big, serving_dir, run_id="r1")
+    forced = publish(big, serving_dir, run_id="r2", full=True)
+    assert not forced.incremental and forced.reason == "a full publication was asked for"
+
+    small = _warehouse(tmp_path / "small.duckdb", members=10)
+    patched = publish(small, serving_dir, run_id="r3")   # the big rows freed in the copy
+    assert patched.incremental
+    compact = publish(small, serving_dir, run_id="r4")
+    assert not compact.incremental
+    assert compact.reason.startswith("the previous serving file is ") \
+        and compact.reason.endswith("free space")
+    assert compact.size_bytes < patched.size_bytes / 2
+    _assert_holds_the_warehouse(small, compact)
 
 
 def test_a_reader_holding_the_file_keeps_its_snapshot_until_it_reconnects(tmp_path: Path) -> None:

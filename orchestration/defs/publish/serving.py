@@ -11,6 +11,7 @@ from dagster._core.storage.asset_check_execution_record import (
     AssetCheckExecutionRecordStatus,
 )
 from dagster_shared.check import CheckError
+from pydantic import Field
 
 from orchestration.defs.dbt.assets import MART_FRESHNESS, dbt_models
 from orchestration.defs.dbt.project import dbt_project
@@ -70,6 +71,13 @@ def dbt_dictionary() -> list[tuple[str, str, str, str]]:
     return rows
 
 
+class PublishConfig(dg.Config):
+    full: bool = Field(
+        default=False,
+        description="Write the serving file whole instead of starting from a copy of the "
+                    "previous one (see the asset's description); the result is the same.")
+
+
 def _code_location_graph(context: dg.AssetExecutionContext):
     """The whole asset graph with every check: a run's own graph only holds the checks it
     selected (none, when publishing alone)."""
@@ -93,8 +101,12 @@ def _code_location_graph(context: dg.AssetExecutionContext):
         "in the latest evaluation of every partition), writes a new file, re-reads every "
         "table from it and compares row counts with the warehouse, and only then renames it "
         "over the old one. A BI client with the old file open keeps working and sees the new "
-        "data after reconnecting. `serving_meta.publication`, `serving_meta.tables` and "
-        "`serving_meta.data_dictionary` describe what was published."
+        "data after reconnecting. A daily publication starts from a copy of the previous "
+        "file and replaces only the slices (days, months, as-of dates: the table's first "
+        "date column) whose rows changed, and hard-links unchanged Parquet; the audit then "
+        "also compares every patched slice's row hashes with the warehouse (config "
+        "`full: true` writes it whole). `serving_meta.publication`, `serving_meta.tables` "
+        "and `serving_meta.data_dictionary` describe what was published."
     ),
     deps=[*_published_dbt_keys(), *PYTHON_TABLES],
     kinds={"duckdb", "parquet"},
@@ -103,7 +115,8 @@ def _code_location_graph(context: dg.AssetExecutionContext):
     tags={"layer": "publish"},
     freshness_policy=MART_FRESHNESS,
 )
-def loyalty_db(context: dg.AssetExecutionContext, storage: LoyaltyStorage) -> dg.MaterializeResult:
+def loyalty_db(context: dg.AssetExecutionContext, storage: LoyaltyStorage,
+               config: PublishConfig) -> dg.MaterializeResult:
     target = Path(storage.serving_dir) / SERVING_FILE
     failed = failed_blocking_checks(context.instance, _code_location_graph(context),
                                     [SERVING_KEY])
@@ -118,9 +131,13 @@ def loyalty_db(context: dg.AssetExecutionContext, storage: LoyaltyStorage) -> dg
         )
     context.log.info(release_unused_memory().describe())  # publishing opens a capped DuckDB
     publication = publish(Path(storage.warehouse_path), Path(storage.serving_dir),
-                          run_id=context.run.run_id, dictionary=dbt_dictionary())
-    context.log.info(f"published {len(publication.tables)} tables to {publication.path}")
-    rows = "\n".join(f"| {name} | {count:,} |" for name, count in publication.tables.items())
+                          run_id=context.run.run_id, dictionary=dbt_dictionary(),
+                          full=config.full)
+    how = "patched a copy of the previous file" if publication.incremental else "written whole"
+    context.log.info(f"published {len(publication.tables)} tables to {publication.path}: "
+                     f"{how} ({publication.reason})")
+    rows = "\n".join(f"| {name} | {count:,} | {publication.changes[name]} |"
+                     for name, count in publication.tables.items())
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(publication.path)),
         "parquet": dg.MetadataValue.path(str(publication.parquet_dir)),
@@ -129,6 +146,9 @@ def loyalty_db(context: dg.AssetExecutionContext, storage: LoyaltyStorage) -> dg
         "size_mib": round(publication.size_bytes / 2**20, 1),
         "storage_version": STORAGE_VERSION,
         "published_at": publication.published_at.isoformat(),
-        "row_counts": dg.MetadataValue.md("| table | rows |\n|---|---|\n" + rows),
+        "incremental": publication.incremental,
+        "how": publication.reason,
+        "row_counts": dg.MetadataValue.md("| table | rows | publication |\n|---|---|---|\n"
+                                          + rows),
     })
 
