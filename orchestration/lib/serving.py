@@ -19,10 +19,17 @@ changed slices hold more than half its rows, is written whole. Parquet files of 
 tables are hard-linked from the previous publication; rows of new slices only are appended as
 another file. The audit re-reads the fingerprints of every patched table from the new file,
 so a patch that went wrong is refused like a lost row; the publication is then written whole.
+Row hashes are 64 bits: a changed row is missed only if its slice keeps the same row count
+and the same sum of hashes, which for one changed row is a chance of about 1 in 2**64, or if
+the old and new values are ones DuckDB's hash() does not tell apart: 0.0 and -0.0, NaNs (SQL
+compares these equal too), and in nested types an empty list and NULL, so tables with lists,
+structs or maps are never patched, only written whole. Publications never overlap: the asset
+holds the warehouse pool, the only writer of the serving folder.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import shutil
@@ -51,11 +58,14 @@ MAX_PARQUET_PARTS = 32
 # copied: the new one is written whole, and compact.
 MAX_FREE_SHARE = 0.3
 MIN_FREE_BYTES = 64 * 2**20
-ROW = "serving_row"  # the alias whose struct is a whole row, for hashing
 
 
 class AuditError(RuntimeError):
     """The new serving file does not hold what the warehouse holds: nothing was published."""
+
+
+class NothingToPublish(AuditError):
+    """The warehouse has no marts, scores or outputs yet."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,7 @@ class Publication:
     incremental: bool = False       # started from a copy of the previous file
     reason: str = ""                # why the file was written whole, or what it started from
     changes: dict[str, str] = field(default_factory=dict)  # "schema.table" -> what was done
+    fallback: bool = False          # the patched copy was refused and the file written whole
 
 
 def serving_tables(con: duckdb.DuckDBPyConnection,
@@ -108,14 +119,22 @@ def publish(warehouse: Path, serving_dir: Path, *, run_id: str,
     remove_leftovers(serving_dir)
     base, reason = (None, "a full publication was asked for") if full else \
         _reusable(serving_dir)
+    if base is None:
+        return _publish(warehouse, serving_dir, run_id, dictionary or [], None, reason)
     try:
         return _publish(warehouse, serving_dir, run_id, dictionary or [], base, reason)
-    except AuditError as error:
-        if base is None:
-            raise
-        # the copy could not be brought level with the warehouse: the whole file is the cure
-        return _publish(warehouse, serving_dir, run_id, dictionary or [], None,
-                        f"the patched copy failed its audit ({error}), so it was written whole")
+    except NothingToPublish:
+        raise
+    except Exception as error:  # noqa: BLE001 - the whole file is the cure, and it is said
+        # The copy could not be brought level with the warehouse (a failed audit, or a
+        # previous file a BI user changed): write it whole, as a first publication would,
+        # and say so (``Publication.fallback``).
+        remove_leftovers(serving_dir)
+        why = "failed its audit" if isinstance(error, AuditError) else "could not be patched"
+        publication = _publish(warehouse, serving_dir, run_id, dictionary or [], None,
+                               f"the copy of the previous file {why} "
+                               f"({type(error).__name__}: {error}), so it was written whole")
+        return dataclasses.replace(publication, fallback=True)
 
 
 @dataclass(frozen=True)
@@ -133,14 +152,19 @@ def _reusable(serving_dir: Path) -> tuple[_Base | None, str]:
         return None, "no previous serving file"
     try:
         with duckdb.connect(str(previous), read_only=True) as con:
-            version, publication_id, published_at = con.execute(
+            publication = con.execute(
                 f"select storage_version, publication_id, published_at "
-                f"from {META_SCHEMA}.publication").fetchone()
+                f"from {META_SCHEMA}.publication").fetchall()
             free, total, block = con.execute(
                 "select free_blocks, total_blocks, block_size from pragma_database_size() "
                 "where database_name = current_database()").fetchone()
+    except duckdb.BinderException:
+        return None, "the previous serving file has no publication id (it predates patching)"
     except duckdb.Error as error:
         return None, f"the previous serving file cannot be reused ({type(error).__name__}: {error})"
+    if len(publication) != 1:
+        return None, f"the previous serving file lists {len(publication)} publications"
+    version, publication_id, published_at = publication[0]
     if version != STORAGE_VERSION:
         return None, f"the previous serving file is in storage format {version}"
     if total and free / total > MAX_FREE_SHARE and free * block > MIN_FREE_BYTES:
@@ -148,7 +172,7 @@ def _reusable(serving_dir: Path) -> tuple[_Base | None, str]:
     marker = serving_dir / PARQUET_DIR / PARQUET_MARKER
     same = marker.exists() and marker.read_text().strip() == publication_id
     return (_Base(previous, serving_dir / PARQUET_DIR if same else None,
-                  f"started from the publication of {published_at:%Y-%m-%d %H:%M:%S}"
+                  f"started from the publication of {published_at:%Y-%m-%d %H:%M:%S} UTC"
                   + ("" if same else "; its Parquet files belong to another one, so Parquet "
                      "is written whole")), "")
 
@@ -171,7 +195,7 @@ def _publish(warehouse: Path, serving_dir: Path, run_id: str,
         con.execute(f'use "{warehouse.stem}"')
         tables = serving_tables(con)
         if not tables:
-            raise AuditError("the warehouse has no marts, scores or outputs to publish yet")
+            raise NothingToPublish("the warehouse has no marts, scores or outputs to publish yet")
         written = _write(con, new_file, new_parquet, tables, base,
                          {"run_id": run_id, "at": published_at.replace(tzinfo=None),
                           "version": STORAGE_VERSION, "id": token}, dictionary)
@@ -206,7 +230,7 @@ class _Table:
 
     @property
     def name(self) -> str:
-        return f'{self.schema}."{self.table}"'
+        return f"{_ident(self.schema)}.{_ident(self.table)}"
 
     def describe(self) -> str:
         if self.action == "patched":
@@ -222,11 +246,19 @@ def _write(con: duckdb.DuckDBPyConnection, new_file: Path, new_parquet: Path,
     con.execute(f"attach {sql_path(new_file)} as serving (storage_version '{STORAGE_VERSION}')")
     try:
         con.execute(f"drop schema if exists serving.{META_SCHEMA} cascade")
-        for schema, table in _published(con, "serving"):
+        for schema, table, kind in _published(con, "serving"):
             if (schema, table) not in tables:    # gone from the warehouse: gone from BI
-                con.execute(f'drop table serving.{schema}."{table}"')
-        for schema in sorted({s for s, _ in tables}) + [META_SCHEMA]:
-            con.execute(f"create schema if not exists serving.{schema}")
+                con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} "
+                            f"serving.{_ident(schema)}.{_ident(table)}")
+        schemas = sorted({s for s, _ in tables})
+        for (schema,) in con.execute(
+                "select schema_name from information_schema.schemata where catalog_name = "
+                "'serving' and schema_name not in ('main', 'information_schema', "
+                "'pg_catalog')").fetchall():
+            if schema not in schemas:
+                con.execute(f"drop schema serving.{_ident(schema)} cascade")
+        for schema in schemas + [META_SCHEMA]:
+            con.execute(f"create schema if not exists serving.{_ident(schema)}")
         for schema, table in tables:
             done = _copy(con, schema, table, patch=base is not None)
             previous = base.parquet / schema / table if base and base.parquet else None
@@ -259,10 +291,14 @@ def _write(con: duckdb.DuckDBPyConnection, new_file: Path, new_parquet: Path,
     return written
 
 
-def _published(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str]]:
+def _published(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str, str]]:
     return [tuple(r) for r in con.execute(
-        "select table_schema, table_name from information_schema.tables "
+        "select table_schema, table_name, table_type from information_schema.tables "
         f"where table_catalog = ? and table_schema != '{META_SCHEMA}'", [catalog]).fetchall()]
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str,
@@ -280,7 +316,8 @@ def _copy(con: duckdb.DuckDBPyConnection, schema: str, table: str, *, patch: boo
     target = f"serving.{done.name}"
     columns = _columns(con, con.execute("select current_database()").fetchone()[0],
                        schema, table)
-    if patch and columns == _columns(con, "serving", schema, table):
+    if patch and columns == _columns(con, "serving", schema, table) and not any(
+            _nested(kind) for _, kind in columns):
         done.column = next((name for name, kind in columns if kind == "DATE"), None)
         done.slices = _fingerprints(con, done.name, done.column)
         before = _fingerprints(con, target, done.column)
@@ -306,20 +343,31 @@ def _copy(con: duckdb.DuckDBPyConnection, schema: str, table: str, *, patch: boo
     return done
 
 
+def _nested(kind: str) -> bool:
+    """Lists, structs, maps and unions: DuckDB's hash() does not tell ``[]`` from NULL, nor
+    where a list ends, so tables holding them are written whole, never patched."""
+    return kind.endswith("]") or kind.startswith(("STRUCT", "MAP", "UNION"))
+
+
 def _fingerprints(con: duckdb.DuckDBPyConnection, relation: str, column: str | None) -> Slices:
-    """Rows and the sum of the rows' hashes of ``relation``, by value of ``column``."""
-    key = f'{ROW}."{column}"' if column else "null"
+    """Rows and the sum of the rows' hashes of ``relation``, by ``column``'s value as text
+    (as text, 'infinity' stays itself; Python would make it 9999-12-31)."""
+    if column is None:
+        key, group = "null", ""
+    else:
+        key, group = f"cast({_ident(column)} as varchar)", f"group by {_ident(column)}"
     return {value: (rows, int(total)) for value, rows, total in con.execute(
-        f"select {key}, count(*), coalesce(sum(hash({ROW})), 0) from {relation} {ROW} "
-        "group by 1").fetchall()}
+        f"select {key}, count(*), coalesce(sum(hash(*columns(*))), 0) from {relation} "
+        f"{group}").fetchall()}
 
 
 def _where(column: str, values: list[Any]) -> tuple[str, dict[str, Any]]:
-    """A filter on the slices ``values`` (a null slice included) of ``column``."""
+    """A filter on the slices ``values`` (dates as text; None for the null slice)."""
     dated = [v for v in values if v is not None]
-    where = f'"{column}" in (select unnest(cast($slices as date[])))'
+    where = (f"{_ident(column)} in "
+             "(select cast(unnest(cast($slices as varchar[])) as date))")
     if len(dated) < len(values):
-        where = f'({where} or "{column}" is null)'
+        where = f"({where} or {_ident(column)} is null)"
     return where, {"slices": dated}
 
 
@@ -385,8 +433,8 @@ def _audit(new_file: Path, new_parquet: Path, written: dict[str, _Table]) -> Non
 
 
 def _slice_counts(con: duckdb.DuckDBPyConnection, relation: str, column: str) -> dict[Any, int]:
-    return dict(con.execute(f'select "{column}", count(*) from {relation} group by 1'
-                            ).fetchall())
+    return dict(con.execute(f"select cast({_ident(column)} as varchar), count(*) "
+                            f"from {relation} group by {_ident(column)}").fetchall())
 
 
 def _fsync(path: Path) -> None:

@@ -85,13 +85,14 @@ def test_duckdb_1x_clients_and_sqlalchemy_open_the_serving_file(tmp_path: Path) 
                      run_id="run-2")
     assert result.incremental
     script = ("import sys, duckdb; con = duckdb.connect(sys.argv[1], read_only=True); "
-              "print(duckdb.__version__, "
-              "con.execute('select count(*) from marts.dim_members').fetchone()[0])")
+              "print(duckdb.__version__, *con.execute('select count(*), sum(lifetime_spend), "
+              "max(first_purchase_date) from marts.dim_members').fetchone())")
     old = subprocess.run([sys.executable, "-c", script, str(result.path)], capture_output=True,
                          text=True, env={**os.environ, "PYTHONPATH": str(DUCKDB1)})
     assert old.returncode == 0, old.stderr
-    version, members = old.stdout.split()
-    assert version.startswith("1.") and members == "7"
+    version, members, spend, last = old.stdout.split()
+    assert version.startswith("1.")
+    assert (members, spend, last) == ("7", "26.25", "2026-01-07")   # 1.25 * (0 + ... + 6)
 
     # the README's SQLAlchemy URL, as Superset-like tools use it
     engine = sqlalchemy.create_engine(f"duckdb:///{result.path}",
@@ -112,9 +113,15 @@ def _daily_warehouse(path: Path, days: int) -> Path:
         con.execute(f"create table marts.fct_sales as select 'S' || i as sale_id, "
                     f"date '2026-01-01' + cast(i % {days} as integer) as sale_date, "
                     f"cast(i as decimal(18, 2)) as amount from range({days * 100}) t(i)")
+        # two identical rows a day (a multiset, not a set), and visits without a date
+        con.execute("insert into marts.fct_sales select * from marts.fct_sales "
+                    "where sale_id in ('S0', 'S1')")
         con.execute(f"create table marts.fct_visits as select 'V' || i as visit_id, "
-                    f"date '2026-01-01' + cast(i % {days} as integer) as visit_date, "
+                    f"case when i % 7 = 6 then null else date '2026-01-01' "
+                    f"+ cast(i % {days} as integer) end as visit_date, "
                     f"i % 3 = 0 as converted from range({days * 50}) t(i)")
+        con.execute("create view marts.sales_daily as select sale_date, sum(amount) as amount "
+                    "from marts.fct_sales group by sale_date")
         con.execute("create table outputs.churn_risk as select 'M' || i as member_id, "
                     "date '2026-01-01' as as_of_date, 0.1 * (i % 10) as churn_probability "
                     "from range(40) t(i)")
@@ -138,11 +145,18 @@ def _assert_holds_the_warehouse(warehouse: Path, result) -> None:
                                 "'serving_meta' order by 1, 2").fetchall()
         assert published == tables
         for schema, table in tables:
+            assert _types(con, "pub", schema, table) == _types(con, "wh", schema, table)
             files = result.parquet_dir / schema / table / "*.parquet"
             for copy in (f"pub.{schema}.{table}", f"read_parquet('{files}')"):
                 for a, b in ((copy, f"wh.{schema}.{table}"), (f"wh.{schema}.{table}", copy)):
                     assert con.execute(f"select count(*) from (select * from {a} except all "
                                        f"select * from {b})").fetchone() == (0,), (a, b)
+
+
+def _types(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> list:
+    return con.execute("select column_name, data_type from information_schema.columns where "
+                       "table_catalog = ? and table_schema = ? and table_name = ? "
+                       "order by ordinal_position", [catalog, schema, table]).fetchall()
 
 
 def test_a_daily_publication_replaces_only_the_slices_that_changed(tmp_path: Path) -> None:
@@ -157,7 +171,8 @@ def test_a_daily_publication_replaces_only_the_slices_that_changed(tmp_path: Pat
         con.execute("insert into marts.fct_sales select 'S' || i, date '2026-01-11', i "
                     "from range(1000, 1100) t(i)")
         con.execute("update marts.fct_visits set converted = not converted "
-                    "where visit_id = 'V2'")
+                    "where visit_id in ('V2', 'V6')")     # V6 has no date
+        con.execute("delete from marts.fct_visits where visit_date = date '2026-01-05'")
         con.execute("update outputs.churn_risk set as_of_date = date '2026-01-02', "
                     "churn_probability = 1 - churn_probability")
         con.execute("alter table scores.member_scores add column tier varchar default 'base'")
@@ -169,9 +184,11 @@ def test_a_daily_publication_replaces_only_the_slices_that_changed(tmp_path: Pat
     assert result.changes == {
         "marts.fct_sales":
             "patched by sale_date: 1 slice(s) replaced, 11 in all; Parquet appended",
-        # a changed day: its rows replaced, the Parquet file written again
+        # changed days (the one without a date too) replaced, one gone: Parquet written again
         "marts.fct_visits":
-            "patched by visit_date: 1 slice(s) replaced, 10 in all; Parquet written",
+            "patched by visit_date: 3 slice(s) replaced, 10 in all; Parquet written",
+        "marts.sales_daily":       # a view of the warehouse is patched like a table
+            "patched by sale_date: 1 slice(s) replaced, 11 in all; Parquet appended",
         # every row changed: written whole rather than deleted and inserted
         "outputs.churn_risk": "written; Parquet written",
         "reference.segment_actions": "written; Parquet written",
@@ -192,9 +209,19 @@ def test_a_daily_publication_replaces_only_the_slices_that_changed(tmp_path: Pat
         assert run_id == "r3"
         assert con.execute("select table_name, row_count from serving_meta.tables "
                            "order by 1").fetchall() == [
-            ("churn_risk", 40), ("fct_sales", 1100), ("fct_visits", 500),
-            ("member_scores", 40), ("segment_actions", 1)]
+            ("churn_risk", 40), ("fct_sales", 1102), ("fct_visits", 457),
+            ("member_scores", 40), ("sales_daily", 11), ("segment_actions", 1)]
     assert (again.parquet_dir / ".publication").read_text().strip() == publication_id
+
+    # a schema gone from the warehouse is gone from the file, not left empty
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("drop schema reference cascade")
+    last = publish(Path(warehouse), serving_dir, run_id="r4")
+    assert last.incremental and "reference.segment_actions" not in last.changes
+    with duckdb.connect(str(last.path), read_only=True) as con:
+        assert con.execute("select count(*) from information_schema.schemata "
+                           "where schema_name = 'reference'").fetchone() == (0,)
+    _assert_holds_the_warehouse(Path(warehouse), last)
     assert sorted(p.name for p in serving_dir.iterdir()) == ["loyalty.duckdb", "parquet"]
 
 
@@ -239,7 +266,40 @@ def test_a_patch_that_went_wrong_is_refused_and_the_file_written_whole(
     assert not result.incremental
     assert "failed its audit" in result.reason
     assert "marts.fct_sales: the patched rows differ from the warehouse's" in result.reason
+    assert result.fallback
     _assert_holds_the_warehouse(warehouse, result)
+    assert sorted(p.name for p in serving_dir.iterdir()) == ["loyalty.duckdb", "parquet"]
+
+
+def test_a_previous_file_a_bi_user_changed_is_not_patched_but_replaced(tmp_path: Path) -> None:
+    serving_dir = tmp_path / "serving"
+    warehouse = _daily_warehouse(tmp_path / "w.duckdb", days=3)
+    publish(warehouse, serving_dir, run_id="r1")
+    with duckdb.connect(str(serving_dir / "loyalty.duckdb")) as con:   # opened read-write
+        con.execute("create view marts.my_sales as select * from marts.fct_sales")
+        con.execute("drop table marts.fct_visits")
+        con.execute("create view marts.fct_visits as select 1 as visit_id")
+    result = publish(warehouse, serving_dir, run_id="r2")
+    assert result.fallback and "could not be patched" in result.reason
+    _assert_holds_the_warehouse(warehouse, result)
+    assert sorted(p.name for p in serving_dir.iterdir()) == ["loyalty.duckdb", "parquet"]
+
+
+def test_appended_parquet_files_are_rewritten_as_one_past_the_limit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(serving, "MAX_PARQUET_PARTS", 3)
+    serving_dir = tmp_path / "serving"
+    warehouse = _daily_warehouse(tmp_path / "w.duckdb", days=3)
+    folder = serving_dir / "parquet" / "marts" / "fct_sales"
+    seen = []
+    for day in range(4, 9):
+        result = publish(warehouse, serving_dir, run_id=f"day {day}")
+        seen.append(sorted(p.name for p in folder.iterdir()))
+        _assert_holds_the_warehouse(warehouse, result)
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute(f"insert into marts.fct_sales values ('S-{day}', "
+                        f"date '2026-01-01' + {day - 1}, 1.00)")
+    assert [len(names) for names in seen] == [1, 2, 3, 1, 2]
 
 
 def test_full_publication_on_request_and_when_the_file_is_mostly_free_space(
@@ -250,10 +310,12 @@ def test_full_publication_on_request_and_when_the_file_is_mostly_free_space(
     publish(big, serving_dir, run_id="r1")
     forced = publish(big, serving_dir, run_id="r2", full=True)
     assert not forced.incremental and forced.reason == "a full publication was asked for"
+    _assert_holds_the_warehouse(big, forced)
 
     small = _warehouse(tmp_path / "small.duckdb", members=10)
     patched = publish(small, serving_dir, run_id="r3")   # the big rows freed in the copy
     assert patched.incremental
+    _assert_holds_the_warehouse(small, patched)
     compact = publish(small, serving_dir, run_id="r4")
     assert not compact.incremental
     assert compact.reason.startswith("the previous serving file is ") \

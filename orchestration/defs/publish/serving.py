@@ -134,8 +134,9 @@ def loyalty_db(context: dg.AssetExecutionContext, storage: LoyaltyStorage,
                           run_id=context.run.run_id, dictionary=dbt_dictionary(),
                           full=config.full)
     how = "patched a copy of the previous file" if publication.incremental else "written whole"
-    context.log.info(f"published {len(publication.tables)} tables to {publication.path}: "
-                     f"{how} ({publication.reason})")
+    say = context.log.warning if publication.fallback else context.log.info
+    say(f"published {len(publication.tables)} tables to {publication.path}: "
+        f"{how} ({publication.reason})")
     rows = "\n".join(f"| {name} | {count:,} | {publication.changes[name]} |"
                      for name, count in publication.tables.items())
     return dg.MaterializeResult(metadata={
