@@ -33,6 +33,7 @@ import dataclasses
 import datetime as dt
 import os
 import shutil
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +80,10 @@ class Publication:
     reason: str = ""                # why the file was written whole, or what it started from
     changes: dict[str, str] = field(default_factory=dict)  # "schema.table" -> what was done
     fallback: bool = False          # the patched copy was refused and the file written whole
+    # where the time went: "schema.table" -> (seconds in the file, seconds in Parquet), and
+    # the steps around them ("copy of the previous file", "audit")
+    seconds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    steps: dict[str, float] = field(default_factory=dict)
 
 
 def serving_tables(con: duckdb.DuckDBPyConnection,
@@ -184,9 +189,12 @@ def _publish(warehouse: Path, serving_dir: Path, run_id: str,
     new_file = serving_dir / f".{SERVING_FILE}.{token}.tmp"
     new_parquet = serving_dir / f".{PARQUET_DIR}.{token}.tmp"
     published_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    steps = {}
+    started = time.perf_counter()
     if base is not None:
         # a BI reader holding the previous file open never writes to it: copying is safe
         shutil.copyfile(base.file, new_file)
+        steps["copy of the previous file"] = time.perf_counter() - started
     # A mart's row order means nothing (BI tools sort): copies that need not keep it ran 7 %
     # faster at 10M lines (bench/RESULTS.md, 2026-12-02), for a file 5 % bigger.
     config = {**connection_config(), "preserve_insertion_order": False}
@@ -199,7 +207,9 @@ def _publish(warehouse: Path, serving_dir: Path, run_id: str,
         written = _write(con, new_file, new_parquet, tables, base,
                          {"run_id": run_id, "at": published_at.replace(tzinfo=None),
                           "version": STORAGE_VERSION, "id": token}, dictionary)
+    started = time.perf_counter()
     _audit(new_file, new_parquet, written)
+    steps["audit"] = time.perf_counter() - started
     _fsync(new_file)
     target = serving_dir / SERVING_FILE
     os.replace(new_file, target)
@@ -209,7 +219,9 @@ def _publish(warehouse: Path, serving_dir: Path, run_id: str,
                        size_bytes=target.stat().st_size, published_at=published_at,
                        incremental=base is not None,
                        reason=base.describe if base is not None else reason,
-                       changes={key: table.describe() for key, table in written.items()})
+                       changes={key: table.describe() for key, table in written.items()},
+                       seconds={key: table.seconds for key, table in written.items()},
+                       steps=steps)
 
 
 Slices = dict[Any, tuple[int, int]]   # slice value -> (rows, sum of the rows' hashes)
@@ -227,6 +239,7 @@ class _Table:
     changed: list[Any] = field(default_factory=list)
     appended: bool = False              # every changed slice is new
     parquet: str = "written"            # "written", "linked" or "appended"
+    seconds: tuple[float, float] = (0.0, 0.0)   # in the file, in Parquet
 
     @property
     def name(self) -> str:
@@ -260,9 +273,12 @@ def _write(con: duckdb.DuckDBPyConnection, new_file: Path, new_parquet: Path,
         for schema in schemas + [META_SCHEMA]:
             con.execute(f"create schema if not exists serving.{_ident(schema)}")
         for schema, table in tables:
+            started = time.perf_counter()
             done = _copy(con, schema, table, patch=base is not None)
+            copied = time.perf_counter()
             previous = base.parquet / schema / table if base and base.parquet else None
             done.parquet = _write_parquet(con, done, new_parquet / schema / table, previous)
+            done.seconds = (copied - started, time.perf_counter() - copied)
             written[f"{schema}.{table}"] = done
         con.execute(f"create table serving.{META_SCHEMA}.publication as select "
                     "cast($run_id as varchar) as run_id, cast($at as timestamp) as published_at, "

@@ -137,7 +137,8 @@ def loyalty_db(context: dg.AssetExecutionContext, storage: LoyaltyStorage,
     say = context.log.warning if publication.fallback else context.log.info
     say(f"published {len(publication.tables)} tables to {publication.path}: "
         f"{how} ({publication.reason})")
-    rows = "\n".join(f"| {name} | {count:,} | {publication.changes[name]} |"
+    rows = "\n".join(f"| {name} | {count:,} | {publication.changes[name]} | "
+                     f"{publication.seconds[name][0]:.1f} | {publication.seconds[name][1]:.1f} |"
                      for name, count in publication.tables.items())
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(publication.path)),
@@ -149,7 +150,9 @@ def loyalty_db(context: dg.AssetExecutionContext, storage: LoyaltyStorage,
         "published_at": publication.published_at.isoformat(),
         "incremental": publication.incremental,
         "how": publication.reason,
-        "row_counts": dg.MetadataValue.md("| table | rows | publication |\n|---|---|---|\n"
-                                          + rows),
+        "row_counts": dg.MetadataValue.md(
+            "| table | rows | publication | file s | Parquet s |\n|---|---|---|---|---|\n"
+            + rows),
+        **{f"{step} s": round(seconds, 1) for step, seconds in publication.steps.items()},
     })
 
