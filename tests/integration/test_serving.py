@@ -407,3 +407,33 @@ def test_the_file_and_parquet_hold_exactly_the_warehouse_rows(tmp_path: Path) ->
                 assert con.execute(f"select count(*) from (select * from {a} except all "
                                    f"select * from {b})").fetchone() == (0,)
         assert con.execute("select count(*) from pub.marts.dim_members").fetchone() == (300_007,)
+
+
+def test_the_asset_patches_by_default_and_writes_whole_with_the_full_config(
+        tmp_path: Path) -> None:
+    import dagster as dg
+
+    from orchestration.defs.publish.serving import loyalty_db
+    from orchestration.lib.storage import LoyaltyStorage
+
+    warehouse = _daily_warehouse(tmp_path / "warehouse.duckdb", days=3)
+    storage = LoyaltyStorage(landing_dir=str(tmp_path / "landing"),
+                             lake_dir=str(tmp_path / "lake"), warehouse_path=str(warehouse),
+                             exports_dir=str(tmp_path / "exports"),
+                             serving_dir=str(tmp_path / "serving"))
+    # the run config the README gives for a whole file
+    full = {"ops": {"serving__loyalty_db": {"config": {"full": True}}}}
+    metadata = []
+    with dg.instance_for_test() as instance:
+        for run_config in (None, None, full):
+            result = dg.materialize([loyalty_db], resources={"storage": storage},
+                                    instance=instance, run_config=run_config)
+            assert result.success
+            [materialization] = result.asset_materializations_for_node("serving__loyalty_db")
+            metadata.append({k: v.value for k, v in materialization.metadata.items()})
+    assert [m["incremental"] for m in metadata] == [False, True, False]
+    assert [m["how"] for m in metadata] == [
+        "no previous serving file", metadata[1]["how"], "a full publication was asked for"]
+    assert metadata[1]["how"].startswith("started from the publication of")
+    assert "| marts.fct_sales | 302 | kept; Parquet linked |" in metadata[1]["row_counts"]
+    assert "copy of the previous file s" in metadata[1] and "audit s" in metadata[2]
