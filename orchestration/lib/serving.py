@@ -97,9 +97,11 @@ def serving_tables(con: duckdb.DuckDBPyConnection,
 
 
 def remove_leftovers(serving_dir: Path) -> list[Path]:
-    """Temporary files of publications that never finished (a killed run)."""
+    """Temporary files of publications that never finished (a killed run), and the old
+    Parquet folder a run killed while swapping it out left aside (``lake.swap_in``)."""
     leftovers = sorted(serving_dir.glob(f".{SERVING_FILE}.*.tmp*"))
     leftovers += sorted(serving_dir.glob(f".{PARQUET_DIR}.*.tmp"))
+    leftovers += sorted(serving_dir.glob(f".old-{PARQUET_DIR}-*"))
     for path in leftovers:
         if path.is_dir():
             shutil.rmtree(path)
@@ -129,6 +131,7 @@ def publish(warehouse: Path, serving_dir: Path, *, run_id: str,
     try:
         return _publish(warehouse, serving_dir, run_id, dictionary or [], base, reason)
     except NothingToPublish:
+        remove_leftovers(serving_dir)   # the copy made for nothing
         raise
     except Exception as error:  # noqa: BLE001 - the whole file is the cure, and it is said
         # The copy could not be brought level with the warehouse (a failed audit, or a

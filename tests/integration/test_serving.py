@@ -375,6 +375,27 @@ def test_an_empty_warehouse_is_not_published(tmp_path: Path) -> None:
         publish(tmp_path / "empty.duckdb", tmp_path / "serving", run_id="r")
     assert not (tmp_path / "serving" / "loyalty.duckdb").exists()
 
+    # nor over an earlier publication: the file stays, and the copy made to patch it goes
+    serving_dir = tmp_path / "serving"
+    publish(_warehouse(tmp_path / "w.duckdb", members=3), serving_dir, run_id="r1")
+    before = _sha(serving_dir / "loyalty.duckdb")
+    with pytest.raises(AuditError, match="no marts"):
+        publish(tmp_path / "empty.duckdb", serving_dir, run_id="r2")
+    assert _sha(serving_dir / "loyalty.duckdb") == before
+    assert sorted(p.name for p in serving_dir.iterdir()) == ["loyalty.duckdb", "parquet"]
+
+
+def test_an_old_parquet_folder_left_aside_by_a_killed_run_goes_with_the_next(
+        tmp_path: Path) -> None:
+    serving_dir = tmp_path / "serving"
+    warehouse = _warehouse(tmp_path / "w.duckdb", members=3)
+    publish(warehouse, serving_dir, run_id="r1")
+    # what lake.swap_in leaves when killed between its two renames
+    aside = serving_dir / ".old-parquet-0123abcd"
+    shutil.copytree(serving_dir / "parquet", aside)
+    publish(warehouse, serving_dir, run_id="r2")
+    assert sorted(p.name for p in serving_dir.iterdir()) == ["loyalty.duckdb", "parquet"]
+
 
 def test_the_data_dictionary_lists_every_published_table_and_column(tmp_path: Path) -> None:
     from orchestration.lib.dictionary import dictionary_markdown
