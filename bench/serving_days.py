@@ -28,7 +28,7 @@ import duckdb
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from orchestration.lib.serving import publish  # noqa: E402
+from orchestration.lib.serving import free_space, publish  # noqa: E402
 
 MEMBERS = 200_000
 START = "2025-09-01"
@@ -86,9 +86,7 @@ def next_day(warehouse: Path, day: int, per_day: int) -> None:
 
 def free_share(path: Path) -> float:
     with duckdb.connect(str(path), read_only=True) as con:
-        free, total = con.execute("select free_blocks, total_blocks from pragma_database_size()"
-                                  " where database_name = current_database()").fetchone()
-    return free / total if total else 0.0
+        return free_space(con)[0]
 
 
 def main() -> int:

@@ -117,14 +117,14 @@ def run_suite_on_parquet(files: list[Path], name: str,
     import pyarrow.parquet as pq
 
     from .ingest import consecutive_batches
-    from .warehouse import connection_config
+    from .warehouse import connection_config, sql_ident
 
     spec = load_suite(name)
     columns = suite_columns(name)
     rows = [pq.ParquetFile(f).metadata.num_rows for f in files]
     whole = any(e["type"].startswith("expect_table_") for e in spec["expectations"])
     batches = [files] if whole else consecutive_batches(files, rows, max_rows)
-    select = ", ".join('"' + c.replace('"', '""') + '"' for c in columns) or "*"
+    select = ", ".join(sql_ident(c) for c in columns) or "*"
     outcomes = []
     con = duckdb.connect(config=connection_config())  # the project's memory cap and spill
     try:

@@ -38,6 +38,7 @@ from .landing import (
     read_file,
     to_text,
 )
+from .warehouse import sql_ident as _q
 
 # A batch holds about this much landing data (measured: peak RSS about 25x the batch's
 # CSV bytes), and DuckDB spills past its limit instead of growing.
@@ -154,10 +155,6 @@ def native_kinds(dataset: Dataset, schema: pa.Schema) -> dict[str, str]:
     """The contract columns of a batch that are validated in their own type."""
     return {c.name: kind for c in dataset.columns
             if (kind := native_kind(c, schema.field(c.name).type)) is not None}
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _lit(values: tuple[str, ...]) -> str:

@@ -42,7 +42,7 @@ from typing import Any
 import duckdb
 
 from .lake import swap_in
-from .warehouse import connection_config, sql_path
+from .warehouse import connection_config, sql_ident, sql_path
 
 # What BI tools see. Staging, raw, quarantine and ops never leave the warehouse.
 SERVING_SCHEMAS = ("marts", "scores", "outputs", "reference")
@@ -145,6 +145,14 @@ def publish(warehouse: Path, serving_dir: Path, *, run_id: str,
         return dataclasses.replace(publication, fallback=True)
 
 
+def free_space(con: duckdb.DuckDBPyConnection) -> tuple[float, int]:
+    """The share of the connection's database file that is free blocks, and their bytes."""
+    free, total, block = con.execute(
+        "select free_blocks, total_blocks, block_size from pragma_database_size() "
+        "where database_name = current_database()").fetchone()
+    return (free / total if total else 0.0), free * block
+
+
 @dataclass(frozen=True)
 class _Base:
     """The previous publication a new one starts from."""
@@ -163,9 +171,7 @@ def _reusable(serving_dir: Path) -> tuple[_Base | None, str]:
             publication = con.execute(
                 f"select storage_version, publication_id, published_at "
                 f"from {META_SCHEMA}.publication").fetchall()
-            free, total, block = con.execute(
-                "select free_blocks, total_blocks, block_size from pragma_database_size() "
-                "where database_name = current_database()").fetchone()
+            share, free_bytes = free_space(con)
     except duckdb.BinderException:
         return None, "the previous serving file has no publication id (it predates patching)"
     except duckdb.Error as error:
@@ -175,8 +181,8 @@ def _reusable(serving_dir: Path) -> tuple[_Base | None, str]:
     version, publication_id, published_at = publication[0]
     if version != STORAGE_VERSION:
         return None, f"the previous serving file is in storage format {version}"
-    if total and free / total > MAX_FREE_SHARE and free * block > MIN_FREE_BYTES:
-        return None, f"the previous serving file is {free / total:.0%} free space"
+    if share > MAX_FREE_SHARE and free_bytes > MIN_FREE_BYTES:
+        return None, f"the previous serving file is {share:.0%} free space"
     marker = serving_dir / PARQUET_DIR / PARQUET_MARKER
     same = marker.exists() and marker.read_text().strip() == publication_id
     return (_Base(previous, serving_dir / PARQUET_DIR if same else None,
@@ -246,7 +252,7 @@ class _Table:
 
     @property
     def name(self) -> str:
-        return f"{_ident(self.schema)}.{_ident(self.table)}"
+        return f"{sql_ident(self.schema)}.{sql_ident(self.table)}"
 
     def describe(self) -> str:
         if self.action == "patched":
@@ -265,16 +271,16 @@ def _write(con: duckdb.DuckDBPyConnection, new_file: Path, new_parquet: Path,
         for schema, table, kind in _published(con, "serving"):
             if (schema, table) not in tables:    # gone from the warehouse: gone from BI
                 con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} "
-                            f"serving.{_ident(schema)}.{_ident(table)}")
+                            f"serving.{sql_ident(schema)}.{sql_ident(table)}")
         schemas = sorted({s for s, _ in tables})
         for (schema,) in con.execute(
                 "select schema_name from information_schema.schemata where catalog_name = "
                 "'serving' and schema_name not in ('main', 'information_schema', "
                 "'pg_catalog')").fetchall():
             if schema not in schemas:
-                con.execute(f"drop schema serving.{_ident(schema)} cascade")
+                con.execute(f"drop schema serving.{sql_ident(schema)} cascade")
         for schema in schemas + [META_SCHEMA]:
-            con.execute(f"create schema if not exists serving.{_ident(schema)}")
+            con.execute(f"create schema if not exists serving.{sql_ident(schema)}")
         for schema, table in tables:
             started = time.perf_counter()
             done = _copy(con, schema, table, patch=base is not None)
@@ -314,10 +320,6 @@ def _published(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, 
     return [tuple(r) for r in con.execute(
         "select table_schema, table_name, table_type from information_schema.tables "
         f"where table_catalog = ? and table_schema != '{META_SCHEMA}'", [catalog]).fetchall()]
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str,
@@ -374,7 +376,7 @@ def _fingerprints(con: duckdb.DuckDBPyConnection, relation: str, column: str | N
     if column is None:
         key, group = "null", ""
     else:
-        key, group = f"cast({_ident(column)} as varchar)", f"group by {_ident(column)}"
+        key, group = f"cast({sql_ident(column)} as varchar)", f"group by {sql_ident(column)}"
     return {value: (rows, int(total)) for value, rows, total in con.execute(
         f"select {key}, count(*), coalesce(sum(hash(*columns(*))), 0) from {relation} "
         f"{group}").fetchall()}
@@ -383,10 +385,10 @@ def _fingerprints(con: duckdb.DuckDBPyConnection, relation: str, column: str | N
 def _where(column: str, values: list[Any]) -> tuple[str, dict[str, Any]]:
     """A filter on the slices ``values`` (dates as text; None for the null slice)."""
     dated = [v for v in values if v is not None]
-    where = (f"{_ident(column)} in "
+    where = (f"{sql_ident(column)} in "
              "(select cast(unnest(cast($slices as varchar[])) as date))")
     if len(dated) < len(values):
-        where = f"({where} or {_ident(column)} is null)"
+        where = f"({where} or {sql_ident(column)} is null)"
     return where, {"slices": dated}
 
 
@@ -452,8 +454,8 @@ def _audit(new_file: Path, new_parquet: Path, written: dict[str, _Table]) -> Non
 
 
 def _slice_counts(con: duckdb.DuckDBPyConnection, relation: str, column: str) -> dict[Any, int]:
-    return dict(con.execute(f"select cast({_ident(column)} as varchar), count(*) "
-                            f"from {relation} group by {_ident(column)}").fetchall())
+    return dict(con.execute(f"select cast({sql_ident(column)} as varchar), count(*) "
+                            f"from {relation} group by {sql_ident(column)}").fetchall())
 
 
 def _fsync(path: Path) -> None:

@@ -42,6 +42,11 @@ def sql_path(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def sql_ident(name: str) -> str:
+    """A column, table or schema name quoted for SQL (double quotes inside are doubled)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _has_parquet(folder: Path) -> bool:
     return folder.is_dir() and any(folder.glob("*/*.parquet"))
 
